@@ -3,6 +3,8 @@ config/data/runtime dirs); ``jp_server_config`` enables this extension."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
@@ -20,3 +22,14 @@ def jp_server_config(envmod_config):
         "ServerApp": {"jpserver_extensions": {"jupyter_envmod": True}},
         "EnvMod": envmod_config,
     }
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under the test command (ENVMOD_STRICT=1) a skipped test is a failure: a layer
+    that could not run must not pass."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("ENVMOD_STRICT") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under ENVMOD_STRICT=1 (the test command): {report.longrepr}"

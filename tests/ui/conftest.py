@@ -1,0 +1,108 @@
+"""Browser tests: a real JupyterLab server (subprocess) and Debian's Chromium driven
+by Playwright. Screenshots go to test-results/ for people to look at."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "test-results"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LabServer:
+    def __init__(self, url: str, token: str, proc: subprocess.Popen, log: Path):
+        self.url, self.token, self.proc, self.log = url, token, proc, log
+
+    def lab_url(self, path: str = "lab") -> str:
+        return f"{self.url}{path}?token={self.token}"
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory) -> LabServer:
+    base = tmp_path_factory.mktemp("lab")
+    dirs = {name: base / name for name in ("home", "config", "data", "runtime", "root", "envs")}
+    for d in dirs.values():
+        d.mkdir()
+    (dirs["config"] / "jupyter_server_config.json").write_text(
+        json.dumps({"EnvMod": {"env_dirs": [str(dirs["envs"])], "module_dir": str(base / "modules")}})
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
+    env.update(
+        HOME=str(dirs["home"]),
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+    )
+    port, token = free_port(), secrets.token_hex(16)
+    log = base / "lab.log"
+    argv = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", "--ServerApp.allow_root=True",
+        f"--ServerApp.root_dir={dirs['root']}",
+    ]  # fmt: skip
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}api/status?token={token}", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"JupyterLab did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+    yield LabServer(url, token, proc, log)
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("ENVMOD_CHROMIUM", "/usr/bin/chromium")
+    if not os.path.exists(executable):
+        pytest.fail(f"Chromium not found at {executable}: the test command installs Debian's chromium package")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    RESULTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
