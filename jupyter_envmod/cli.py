@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EnvModError as err:
         print(f"jupyter envmod: {err.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `jupyter envmod site | head`
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,7 @@ from typing import Any
 
 from traitlets import Dict, Enum, Int, List, TraitError, Unicode, default
 from traitlets.config import Config, Configurable
+from traitlets.config.loader import LazyConfigValue
 
 from .errors import ConfigError
 
@@ -499,20 +500,33 @@ def load_envmod(config: Config | None = None, *, config_paths: list[str] | None 
     """
     merged = read_dropin_config(config_paths)
     merged.merge(config if config is not None else read_server_config(config_paths))
-    try:
-        envmod = EnvMod(config=merged)
-        # Touch every trait so a bad configured value raises here, not later.
-        for name in envmod.class_own_traits(config=True):
-            getattr(envmod, name)
-    except TraitError as err:
-        trait, value = _trait_error_subject(str(err), merged)
-        raise ConfigError([{"trait": trait, "value": value, "problem": str(err)}]) from err
+    _check_trait_values(merged.get("EnvMod", {}))
+    envmod = EnvMod(config=merged)
     envmod.validate()
     return envmod
 
 
-def _trait_error_subject(message: str, config: Config) -> tuple[str, Any]:
-    match = re.search(r"The '(\w+)' trait", message)
-    name = match.group(1) if match else "(unknown)"
-    section = config.get("EnvMod", {})
-    return name, section.get(name) if name in section else None
+def _check_trait_values(section: Any) -> None:
+    """Type-check every configured EnvMod value on its own, so all bad values (and
+    misspelt trait names, which traitlets would only warn about) are reported
+    together."""
+    import difflib
+
+    traits = EnvMod.class_own_traits(config=True)
+    probe = EnvMod()
+    problems: list[dict[str, Any]] = []
+    for name in sorted(section):
+        value = section[name]
+        if name not in traits:
+            close = difflib.get_close_matches(name, traits, n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            problems.append({"trait": name, "value": value, "problem": f"EnvMod has no such setting{hint}"})
+            continue
+        if isinstance(value, LazyConfigValue):  # e.g. c.EnvMod.channels.append(...)
+            value = value.get_value(getattr(probe, name))
+        try:
+            setattr(probe, name, value)
+        except TraitError as err:
+            problems.append({"trait": name, "value": value, "problem": str(err)})
+    if problems:
+        raise ConfigError(problems)

@@ -201,3 +201,11 @@ def test_effective_configuration_is_json(home, config_dir):
     effective = load(config_dir).effective()
     assert json.loads(json.dumps(effective)) == effective
     assert set(effective) == set(EnvMod.class_own_traits(config=True))
+
+
+def test_type_errors_and_misspelt_traits_are_reported_together(home, config_dir):
+    with pytest.raises(ConfigError) as excinfo:
+        load(config_dir, default_engine="pip", channel_priority="loose", env_dir=["/x"])
+    problems = {p["trait"]: p["problem"] for p in excinfo.value.problems}
+    assert set(problems) == {"default_engine", "channel_priority", "env_dir"}
+    assert "did you mean env_dirs?" in problems["env_dir"]
