@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,14 @@ def uv() -> str:
     from uv import find_uv_bin
 
     return find_uv_bin()
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def output(proc: subprocess.CompletedProcess) -> str:
+    """stdout + stderr without colour codes (jupyter colours 'enabled'/'OK')."""
+    return ANSI.sub("", proc.stdout + proc.stderr)
 
 
 def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -85,9 +94,9 @@ def test_fresh_venv_has_both_extensions_enabled(wheel, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     env.update(HOME=str(tmp_path / "home"), PATH=f"{venv / 'bin'}:{os.environ['PATH']}")
     server = run([str(venv / "bin" / "jupyter"), "server", "extension", "list"], env=env)
-    text = server.stdout + server.stderr
+    text = output(server)
     assert "jupyter_envmod enabled" in text
     assert f"jupyter_envmod {__version__} OK" in text
     lab = run([str(venv / "bin" / "jupyter"), "labextension", "list"], env=env)
-    text = lab.stdout + lab.stderr
+    text = output(lab)
     assert f"jupyter-envmod v{__version__} enabled OK" in text
