@@ -11,7 +11,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,23 +89,20 @@ def lab_server(tmp_path_factory) -> LabServer:
         proc.kill()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
+@asynccontextmanager
+async def open_page() -> AsyncIterator[Any]:
+    """A fresh Chromium page. Playwright's async API, because pytest-jupyter runs
+    async tests on its own event loop (the sync API would take that loop over)."""
+    from playwright.async_api import async_playwright
 
     executable = os.environ.get("ENVMOD_CHROMIUM", "/usr/bin/chromium")
     if not os.path.exists(executable):
         pytest.fail(f"Chromium not found at {executable}: the test command installs Debian's chromium package")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
     RESULTS.mkdir(exist_ok=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    page = context.new_page()
-    yield page
-    context.close()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(viewport={"width": 1400, "height": 900})
+            yield await context.new_page()
+        finally:
+            await browser.close()
