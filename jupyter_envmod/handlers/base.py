@@ -60,7 +60,10 @@ class EnvModHandler(APIHandler):
             status_code = status_for(exc)
             body = exc.to_json()
         else:
-            reason = HTTPStatus(status_code).phrase if status_code in HTTPStatus._value2member_map_ else "error"
+            try:
+                reason = HTTPStatus(status_code).phrase
+            except ValueError:
+                reason = "Error"
             message = reason
             if isinstance(exc, web.HTTPError) and exc.log_message:
                 message = exc.log_message % exc.args if exc.args else exc.log_message

@@ -42,3 +42,12 @@ async def test_site_refresh_redetects(jp_fetch):
     first = json.loads((await jp_fetch("envmod", "site")).body)
     again = json.loads((await jp_fetch("envmod", "site", params={"refresh": "1"})).body)
     assert first == again
+
+
+async def test_http_errors_have_the_json_error_shape(jp_fetch):
+    with pytest.raises(HTTPClientError) as excinfo:
+        await jp_fetch("envmod", "site", method="POST", body=b"{}")
+    assert excinfo.value.code == 405
+    body = json.loads(excinfo.value.response.body)
+    assert set(body) == {"message", "reason", "details"}
+    assert body["reason"] == "method-not-allowed"
