@@ -46,13 +46,21 @@ class LabServer:
 
 
 @pytest.fixture(scope="module")
-def lab_server(tmp_path_factory) -> LabServer:
+def envmod_site_config() -> dict:
+    """Extra EnvMod traits for the module's JupyterLab server (override per module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory, envmod_site_config) -> LabServer:
     base = tmp_path_factory.mktemp("lab")
     dirs = {name: base / name for name in ("home", "config", "data", "runtime", "root", "envs")}
     for d in dirs.values():
         d.mkdir()
     (dirs["config"] / "jupyter_server_config.json").write_text(
-        json.dumps({"EnvMod": {"env_dirs": [str(dirs["envs"])], "module_dir": str(base / "modules")}})
+        json.dumps(
+            {"EnvMod": {"env_dirs": [str(dirs["envs"])], "module_dir": str(base / "modules"), **envmod_site_config}}
+        )
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     env.update(

@@ -259,10 +259,10 @@ function ServerMissingNotice(props: {
 }): JSX.Element {
   const { trans, error } = props;
   return (
-    <div className="jp-EnvMod-notice jp-EnvMod-notice-error" role="alert">
-      <h3 className="jp-EnvMod-noticeTitle">
-        {trans.__('The jupyter_envmod server extension is not available')}
-      </h3>
+    <Notice
+      kind="error"
+      title={trans.__('The jupyter_envmod server extension is not available')}
+    >
       <p>
         {trans.__(
           'The jupyter_envmod server extension is not installed or not enabled in the Jupyter Server that runs JupyterLab, so this panel has nothing to show.'
@@ -284,7 +284,7 @@ function ServerMissingNotice(props: {
           {trans.__('The request failed: %1', error.message)}
         </p>
       )}
-    </div>
+    </Notice>
   );
 }
 
@@ -316,10 +316,10 @@ function ErrorNotice(props: {
       break;
   }
   return (
-    <div className="jp-EnvMod-notice jp-EnvMod-notice-error" role="alert">
-      <h3 className="jp-EnvMod-noticeTitle">
-        {trans.__('Could not read the site information')}
-      </h3>
+    <Notice
+      kind="error"
+      title={trans.__('Could not read the site information')}
+    >
       <p className="jp-EnvMod-errorMessage">{message}</p>
       {hint && <p>{hint}</p>}
       {error?.reason && (
@@ -327,7 +327,7 @@ function ErrorNotice(props: {
           {trans.__('Reason: %1', error.reason)}
         </p>
       )}
-    </div>
+    </Notice>
   );
 }
 
@@ -341,8 +341,7 @@ function VersionMismatchNotice(props: {
 }): JSX.Element {
   const { trans, frontendVersion, serverVersion } = props;
   return (
-    <div className="jp-EnvMod-notice jp-EnvMod-notice-warning" role="alert">
-      <h3 className="jp-EnvMod-noticeTitle">{trans.__('Version mismatch')}</h3>
+    <Notice kind="warning" title={trans.__('Version mismatch')}>
       <p>
         {trans.__(
           'The jupyter_envmod extension of JupyterLab is version %1 but the jupyter_envmod server extension is version %2.',
@@ -355,6 +354,25 @@ function VersionMismatchNotice(props: {
           'Install a single version of jupyter_envmod for both in the environment that runs JupyterLab, then restart the Jupyter Server and reload this page.'
         )}
       </p>
+    </Notice>
+  );
+}
+
+/**
+ * The frame of every notice: an alert with a title.
+ */
+function Notice(props: {
+  kind: 'error' | 'warning';
+  title: string;
+  children: React.ReactNode;
+}): JSX.Element {
+  return (
+    <div
+      className={`jp-EnvMod-notice jp-EnvMod-notice-${props.kind}`}
+      role="alert"
+    >
+      <h3 className="jp-EnvMod-noticeTitle">{props.title}</h3>
+      {props.children}
     </div>
   );
 }
