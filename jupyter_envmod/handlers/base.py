@@ -39,7 +39,8 @@ class EnvModHandler(APIHandler):
     def manager(self) -> EnvModManager:
         manager = self.settings[MANAGER_SETTING]
         if isinstance(manager, ConfigError):
-            raise manager
+            # A fresh exception each time: re-raising the stored one would grow its traceback.
+            raise ConfigError(manager.problems)
         return manager  # type: ignore[no-any-return]
 
     def write_json(self, data: Any, status: int = 200) -> None:
