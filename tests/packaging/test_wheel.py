@@ -84,6 +84,7 @@ def test_wheel_carries_lab_extension_and_server_config(wheel):
         assert json.loads(zf.read(config)) == {"ServerApp": {"jpserver_extensions": {"jupyter_envmod": True}}}
         assert json.loads(zf.read(labext + "package.json"))["version"] == __version__
         assert "jupyter_envmod/_version.py" in names
+        assert "jupyter_envmod/openapi.yaml" in names
 
 
 def test_fresh_venv_has_both_extensions_enabled(wheel, tmp_path):
