@@ -39,3 +39,45 @@ class ConfigError(EnvModError):
         message = "Invalid jupyter_envmod site configuration:\n" + "\n".join(lines)
         super().__init__(message, details={"problems": problems})
         self.problems = problems
+
+
+class InvalidInput(EnvModError):
+    """A request or spec file was rejected before anything ran (HTTP 400, CLI exit 2).
+
+    ``details`` names where: ``field`` (request field or CLI argument), and for spec
+    files ``file`` and ``line`` (1-based).
+    """
+
+    reason = "invalid-input"
+
+
+class NotFound(EnvModError):
+    """No environment (or task) with that name, path or id (HTTP 404)."""
+
+    reason = "not-found"
+
+
+class Busy(EnvModError):
+    """Another operation holds the environment's lock (HTTP 409); ``details["task"]``
+    names it."""
+
+    reason = "environment-busy"
+
+
+class Unsatisfiable(EnvModError):
+    """The solver found no set of packages meeting the request (HTTP 422)."""
+
+    reason = "unsatisfiable"
+
+
+class OperationFailed(EnvModError):
+    """An engine step failed (HTTP 500); ``details`` carries the failing command
+    (argv) and the tail of its output where there was one."""
+
+    reason = "operation-failed"
+
+
+class Cancelled(EnvModError):
+    """The task was cancelled by the user."""
+
+    reason = "cancelled"

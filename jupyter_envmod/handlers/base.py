@@ -10,7 +10,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from ..errors import ConfigError, EnvModError
+from ..errors import Busy, Cancelled, ConfigError, EnvModError, InvalidInput, NotFound, OperationFailed, Unsatisfiable
 from ..manager import EnvModManager
 
 MANAGER_SETTING = "envmod_manager"
@@ -18,6 +18,12 @@ MANAGER_SETTING = "envmod_manager"
 #: Domain error class -> HTTP status. Subclasses inherit their parent's status.
 STATUS_FOR_ERROR: dict[type[EnvModError], int] = {
     ConfigError: 500,
+    InvalidInput: 400,
+    NotFound: 404,
+    Busy: 409,
+    Unsatisfiable: 422,
+    Cancelled: 409,
+    OperationFailed: 500,
     EnvModError: 500,
 }
 
