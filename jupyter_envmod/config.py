@@ -325,6 +325,29 @@ class EnvMod(Configurable):
         ),
     )
 
+    # -- caches ----------------------------------------------------------------------
+    cache_dir = Unicode(
+        "",
+        config=True,
+        help=(
+            "Per-user directory for package caches: conda packages go to <cache_dir>/rattler, "
+            "pip wheels to <cache_dir>/uv. Sites with small home quotas point this at scratch "
+            "or project space, e.g. /scratch/{user}/envmod-cache. Empty: each tool's own "
+            "per-user default ($XDG_CACHE_HOME or ~/.cache, or $UV_CACHE_DIR and "
+            "$RATTLER_CACHE_DIR when set). It must not be a world-writable directory such as "
+            "/tmp: caches are never shared between users. " + PATH_EXPANSION_HELP
+        ),
+    )
+
+    def cache_path(self, tool: str) -> Path | None:
+        """The cache directory for ``tool`` ("rattler" or "uv"), created private to
+        the user; None when the tool's own default applies."""
+        if not self.cache_dir:
+            return None
+        path = Path(self.expanded("cache_dir")) / tool
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return path
+
     # -- validation and expansion ----------------------------------------------------
 
     def validate(self) -> None:
@@ -342,6 +365,9 @@ class EnvMod(Configurable):
                 self._check_path(trait, raw, bad, must_exist=trait == "template_dirs")
         for trait in ("kernel_dir", "module_dir"):
             self._check_path(trait, getattr(self, trait), bad)
+        if self.cache_dir:
+            self._check_path("cache_dir", self.cache_dir, bad)
+            self._check_cache_dir(self.cache_dir, bad)
         if not self.env_dirs:
             bad("env_dirs", [], "at least one directory is needed for new environments")
 
@@ -404,6 +430,15 @@ class EnvMod(Configurable):
             bad(trait, raw, f"directory {path} does not exist")
 
     @staticmethod
+    def _check_cache_dir(raw: str, bad: Any) -> None:
+        try:
+            path = Path(expand_path(raw))
+        except ValueError:
+            return  # already reported by _check_path
+        if path.exists() and path.stat().st_mode & 0o002:
+            bad("cache_dir", raw, "is world-writable; caches are per user, use e.g. /scratch/{user}/envmod-cache")
+
+    @staticmethod
     def _check_name_template(trait: str, template: str, bad: Any) -> None:
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
@@ -434,7 +469,11 @@ class EnvMod(Configurable):
         paths = {"env_dirs", "allowed_roots", "template_dirs", "shared_roots", "kernel_dir", "module_dir"}
         result: dict[str, Any] = {}
         for name in sorted(self.class_own_traits(config=True)):
-            value = self.expanded(name) if name in paths else getattr(self, name)
+            value = (
+                self.expanded(name)
+                if name in paths or (name == "cache_dir" and self.cache_dir)
+                else getattr(self, name)
+            )
             if name == "shared_umask":
                 value = f"{value:04o}"
             elif isinstance(value, (list, dict)):

@@ -1,0 +1,78 @@
+"""Reading a conda prefix's ``conda-meta/*.json`` records directly (plain JSON, no
+subprocess): shared by the conda engines, listing and export."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..models import Package
+
+
+def read_records(prefix: Path) -> list[dict[str, Any]]:
+    """Every package record of the prefix, sorted by name."""
+    records = []
+    meta = prefix / "conda-meta"
+    try:
+        entries = list(os.scandir(meta))
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name.endswith(".json") and entry.is_file():
+            try:
+                with open(entry.path, encoding="utf-8") as f:
+                    data = json.load(f)
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and "name" in data and "version" in data:
+                records.append(data)
+    return sorted(records, key=lambda r: str(r["name"]))
+
+
+def channel_label(record: dict[str, Any]) -> str:
+    """conda-forge for https://conda.anaconda.org/conda-forge/…, else the channel URL."""
+    channel = str(record.get("channel") or "")
+    if not channel:
+        url = str(record.get("url") or "")
+        channel = url.rsplit("/", 2)[0] if url.count("/") >= 2 else url
+    for prefix in ("https://conda.anaconda.org/", "http://conda.anaconda.org/"):
+        if channel.startswith(prefix):
+            return channel[len(prefix) :].strip("/")
+    return channel.rstrip("/")
+
+
+def requested_names(record: dict[str, Any]) -> bool:
+    return bool(record.get("requested_spec") or record.get("requested_specs"))
+
+
+def conda_packages(prefix: Path) -> list[Package]:
+    return [
+        Package(
+            name=str(r["name"]),
+            version=str(r["version"]),
+            build=str(r.get("build", "")),
+            source="conda",
+            channel=channel_label(r),
+            requested=requested_names(r),
+            url=str(r.get("url") or ""),
+            sha256=str(r.get("sha256") or ""),
+        )
+        for r in read_records(prefix)
+    ]
+
+
+def python_version_from_meta(prefix: Path) -> str | None:
+    """The python package's version, from the file name conda-meta/python-X.Y.Z-build.json
+    (one scandir, no JSON parse)."""
+    try:
+        for entry in os.scandir(prefix / "conda-meta"):
+            name = entry.name
+            if name.startswith("python-") and name.endswith(".json"):
+                version = name[len("python-") :].split("-", 1)[0]
+                if version[:1].isdigit():
+                    return version
+    except OSError:
+        return None
+    return None
