@@ -16,7 +16,8 @@ def read_records(prefix: Path) -> list[dict[str, Any]]:
     records = []
     meta = prefix / "conda-meta"
     try:
-        entries = list(os.scandir(meta))
+        with os.scandir(meta) as it:
+            entries = list(it)
     except OSError:
         return []
     for entry in entries:
@@ -67,12 +68,13 @@ def python_version_from_meta(prefix: Path) -> str | None:
     """The python package's version, from the file name conda-meta/python-X.Y.Z-build.json
     (one scandir, no JSON parse)."""
     try:
-        for entry in os.scandir(prefix / "conda-meta"):
-            name = entry.name
-            if name.startswith("python-") and name.endswith(".json"):
-                version = name[len("python-") :].split("-", 1)[0]
-                if version[:1].isdigit():
-                    return version
+        with os.scandir(prefix / "conda-meta") as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("python-") and name.endswith(".json"):
+                    version = name[len("python-") :].split("-", 1)[0]
+                    if version[:1].isdigit():
+                        return version
     except OSError:
         return None
     return None

@@ -1,0 +1,255 @@
+"""The ``jupyter envmod`` commands: each loads the configuration, calls the core and
+prints. Work that changes disk runs as a core task followed by :class:`TaskProgress`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidInput
+from ..tasks import CANCELLED, SUCCEEDED, Task
+from .progress import TaskProgress
+
+if TYPE_CHECKING:  # without importing the core at parser-build time
+    from ..operations import Environments
+
+
+def _environments() -> Environments:
+    from ..config import load_envmod
+    from ..operations import Environments
+
+    return Environments(load_envmod())
+
+
+def _find(envs: Environments, args: argparse.Namespace) -> Any:
+    return envs.find(name=args.name, path=args.path)
+
+
+def confirm(question: str, args: argparse.Namespace, *, needs_terminal: bool = False) -> bool:
+    """True to go ahead. -y always does; on a terminal the user is asked; without a
+    terminal the answer is yes — except for ``needs_terminal`` operations (delete),
+    which then refuse and say to pass -y."""
+    if getattr(args, "yes", False):
+        return True
+    if not sys.stdin.isatty():
+        if needs_terminal:
+            raise InvalidInput(f"{question.rstrip('?')}: refusing without confirmation; pass -y to confirm.")
+        return True
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_task(start: Callable[[Environments], Task], *, verbose: bool = False) -> Task:
+    """Start a task on a fresh event loop and follow it until it ends. Ctrl-C cancels
+    it (and waits for it to put things back) before the command exits."""
+
+    async def go() -> Task:
+        task = start(_environments())
+        with TaskProgress(task, verbose=verbose):
+            try:
+                await task.wait()
+            except asyncio.CancelledError:
+                task.cancel()
+                await task.wait()
+                raise
+        return task
+
+    return asyncio.run(go())
+
+
+def finish(task: Task) -> int:
+    """Print a finished task's outcome; the exit status."""
+    if task.state == SUCCEEDED:
+        result = task.result or {}
+        summary = result.get("summary")
+        for change in (result.get("plan") or {}).get("changes", []):
+            old, new = change["old"] or "", change["new"] or ""
+            arrow = f"{old} -> {new}" if old and new else (new or f"{old} (removed)")
+            print(f"  {change['kind']:>6}  {change['name']} ({change['source']}) {arrow}")
+        if result.get("dry_run"):
+            print(f"Dry run: {summary}. Nothing was changed.")
+        elif summary:
+            print(f"{task.kind}: done ({summary}).")
+        else:
+            print(f"{task.kind}: done.")
+        return 0
+    error = task.error or {}
+    print(f"jupyter envmod: {error.get('message', task.state)}", file=sys.stderr)
+    details = error.get("details") or {}
+    if details.get("argv"):
+        print("  command: " + " ".join(details["argv"]), file=sys.stderr)
+    for line in details.get("output_tail", [])[-15:]:
+        print("  | " + line, file=sys.stderr)
+    if task.state == CANCELLED:
+        return 1
+    return 2 if error.get("reason") == "invalid-input" else 1
+
+
+# -- commands ------------------------------------------------------------------------
+
+
+def cmd_site(args: argparse.Namespace) -> int:
+    from ..config import load_envmod
+    from ..manager import EnvModManager
+
+    manager = EnvModManager(load_envmod())
+    info = asyncio.run(manager.site_info())
+    if args.json:
+        print(json.dumps(info.to_json(), indent=2))
+        return 0
+    roots = info.config["env_dirs"]
+    print(f"jupyter_envmod {info.version} for {info.user} on {info.arch}")
+    print("\nEngines:")
+    for name, engine in info.engines.items():
+        mark = " (default)" if name == info.config["default_engine"] else ""
+        state = "available" if engine.available else "unavailable"
+        print(f"  {name}{mark}: {state} — {engine.detail}")
+    print("\nWhere environments go:")
+    for i, root in enumerate(roots):
+        print(f"  {root}{'  (new environments)' if i == 0 else ''}")
+    print(f"  kernels: {info.config['kernel_dir']}")
+    print(f"  module files: {info.config['module_dir']}")
+    print(f"\nModule system: {info.module_system.detail}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    envs = _environments().all()
+    if args.json:
+        print(json.dumps([e.to_json() for e in envs], indent=2))
+        return 0
+    if not envs:
+        print("No environments found. Create one with: jupyter envmod create -n NAME [PKG ...]")
+        return 0
+    rows = [(e.name, e.engine, e.python_version or "-", e.state, e.path) for e in envs]
+    widths = [max(len(r[i]) for r in [("NAME", "ENGINE", "PYTHON", "STATE", "PATH"), *rows]) for i in range(4)]
+    for row in [("NAME", "ENGINE", "PYTHON", "STATE", "PATH"), *rows]:
+        print("  ".join(col.ljust(w) for col, w in zip(row[:4], widths, strict=False)) + "  " + row[4])
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    envs = _environments()
+    data = envs.describe(_find(envs, args))
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    for key in ("name", "path", "id", "type", "engine", "python_version", "state", "managed", "packages"):
+        print(f"{key + ':':<16}{data[key]}")
+    for source in ("conda", "pip"):
+        if data["requested"][source]:
+            print(f"{'requested ' + source + ':':<16}{' '.join(data['requested'][source])}")
+    if data["channels"]:
+        print(f"{'channels:':<16}{' '.join(data['channels'])}")
+    return 0
+
+
+def cmd_packages(args: argparse.Namespace) -> int:
+    envs = _environments()
+    packages = envs.packages(_find(envs, args))
+    if args.json:
+        print(json.dumps([p.to_json() for p in packages], indent=2))
+        return 0
+    rows = [(p.name, p.version, p.build, p.channel, "*" if p.requested else "") for p in packages]
+    header = ("NAME", "VERSION", "BUILD", "CHANNEL", "REQUESTED")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+    for row in [header, *rows]:
+        print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=False)).rstrip())
+    return 0
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    from ..operations import CreateOptions
+    from ..specs import parse_spec_file
+
+    spec = parse_spec_file(Path(args.spec_file).expanduser()) if args.spec_file else None
+    opts = CreateOptions(
+        name=args.name,
+        path=args.path,
+        engine=args.engine,
+        python=args.python,
+        packages=list(args.packages),
+        pip_packages=list(args.pip_packages),
+        channels=list(args.channels),
+        spec=spec,
+        dry_run=args.dry_run,
+    )
+    envs = _environments()
+    plan = envs.validate_create(opts)  # every input checked before the question is asked
+    if not args.dry_run:
+        what = " ".join([*plan.packages, *plan.pip_packages]) or "(python only)"
+        if plan.explicit:
+            what = f"{len(plan.explicit)} packages from {spec.source if spec else 'the spec'}"
+        print(f"Create {plan.engine} environment {plan.name} at {plan.prefix}: python {plan.python}, {what}")
+        if not confirm("Proceed?", args):
+            print("Nothing was changed.")
+            return 1
+    return finish(run_task(lambda e: e.create(opts), verbose=args.verbose))
+
+
+def cmd_change(args: argparse.Namespace) -> int:
+    from ..models import ChangeRequest
+
+    request = ChangeRequest(args.action, list(args.packages), "pip" if args.pip else "conda", list(args.channels))
+    envs = _environments()
+    env = _find(envs, args)
+    if not args.dry_run and not args.yes and sys.stdin.isatty():
+        preview = run_task(lambda e: e.change(env, request, dry_run=True), verbose=args.verbose)
+        if finish(preview) != 0:
+            return 1
+        if not confirm("Proceed?", args):
+            print("Nothing was changed.")
+            return 1
+    return finish(run_task(lambda e: e.change(env, request, dry_run=args.dry_run), verbose=args.verbose))
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    from ..operations import generated_files
+
+    envs = _environments()
+    env = _find(envs, args)
+    files = [str(p) for p in generated_files(env.state_record)]
+    listing = "\n".join(f"  {p}" for p in [env.path, *files])
+    print(f"Delete environment {env.name}; this removes:\n{listing}")
+    if not confirm("Delete?", args, needs_terminal=True):
+        print("Nothing was deleted.")
+        return 1
+    return finish(run_task(lambda e: e.delete(env)))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    envs = _environments()
+    _, text = envs.export(_find(envs, args), args.format)
+    if args.out:
+        Path(args.out).expanduser().write_text(text, encoding="utf-8")
+        print(f"Wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_clone(args: argparse.Namespace) -> int:
+    envs = _environments()
+    source = _find(envs, args)
+    target = args.to_name or args.to_path
+    if not confirm(f"Copy {source.name} ({source.path}) to {target}?", args):
+        print("Nothing was changed.")
+        return 1
+    return finish(run_task(lambda e: e.clone(source, to_name=args.to_name, to_path=args.to_path), verbose=args.verbose))
+
+
+def cmd_retry(args: argparse.Namespace) -> int:
+    envs = _environments()
+    env = _find(envs, args)
+    op = (env.state_record.operation or {}) if env.state_record else {}
+    if not confirm(f"Run the interrupted {op.get('kind', 'operation')} of {env.path} again?", args):
+        return 1
+    return finish(run_task(lambda e: e.retry(e.find(path=env.path)), verbose=args.verbose))
