@@ -586,7 +586,7 @@ class Environments:
             import rattler
 
             extra = f"{header}\npip packages are not part of an explicit file: {len(pip_pins)}" if pip_pins else header
-            text = render_explicit(engine.explicit(env.prefix), platform=str(rattler.Platform.current()), header=extra)
+            text = render_explicit(engine.explicit(env.prefix), platform=str(rattler.Subdir.current()), header=extra)
             return f"{env.name}-explicit.txt", text
         if fmt == "history":
             if state is not None:
