@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from ..models import Package
+
+_SUBDIR = re.compile(r"^(noarch|(linux|osx|win|emscripten|wasi|zos|freebsd)-[a-z0-9_]+)$")
 
 
 def read_records(prefix: Path) -> list[dict[str, Any]]:
@@ -38,6 +41,9 @@ def channel_label(record: dict[str, Any]) -> str:
     if not channel:
         url = str(record.get("url") or "")
         channel = url.rsplit("/", 2)[0] if url.count("/") >= 2 else url
+    head, _, last = channel.rstrip("/").rpartition("/")
+    if head and _SUBDIR.match(last):  # conda records name the subdir: …/conda-forge/linux-64
+        channel = head
     for prefix in ("https://conda.anaconda.org/", "http://conda.anaconda.org/"):
         if channel.startswith(prefix):
             return channel[len(prefix) :].strip("/")

@@ -1,0 +1,1 @@
+"""Stand-ins for external executables the tests cannot install (see each module)."""
