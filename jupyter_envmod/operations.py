@@ -525,6 +525,7 @@ class Environments:
         state = env.state_record
         if env.state != discovery.INTERRUPTED or state is None or not state.operation:
             raise InvalidInput(f"{env.path} has no interrupted operation to retry.", details={"field": "path"})
+        discovery.check_allowed(self.envmod, env.prefix)
         op = state.operation
         request = op.get("request") or {}
         if op.get("kind") in ("create", "clone"):
