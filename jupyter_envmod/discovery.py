@@ -185,14 +185,39 @@ def registered_prefixes() -> list[str]:
 # -- one environment -----------------------------------------------------------------
 
 
-def _kind(path: str) -> str | None:
-    if os.path.isdir(os.path.join(path, "conda-meta")):
-        return "conda"
-    if os.path.isfile(os.path.join(path, "pyvenv.cfg")):
-        return "venv"
-    if os.path.isfile(os.path.join(path, STATE_DIR, "state.json")):
-        return "unknown"
-    return None
+def _scan(path: str) -> tuple[str | None, bool]:
+    """(kind, has our state dir) from one directory scan. kind: conda, venv, unknown
+    (only our state file: an interrupted create) or None (not an environment)."""
+    try:
+        with os.scandir(path) as it:
+            names = {e.name for e in it if e.name in ("conda-meta", "pyvenv.cfg", STATE_DIR)}
+    except OSError:
+        return None, False
+    managed = STATE_DIR in names
+    if "conda-meta" in names:
+        return "conda", managed
+    if "pyvenv.cfg" in names:
+        return "venv", managed
+    return ("unknown" if managed else None), managed
+
+
+#: conda-meta directory -> (its mtime_ns, the python version found): a listing repeated
+#: by a polling panel costs one stat per conda environment instead of a directory scan
+_PYTHON_VERSIONS: dict[str, tuple[int, str | None]] = {}
+
+
+def _conda_python_version(path: str) -> str | None:
+    meta = os.path.join(path, "conda-meta")
+    try:
+        mtime = os.stat(meta).st_mtime_ns
+    except OSError:
+        return None
+    cached = _PYTHON_VERSIONS.get(meta)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    version = python_version_from_meta(Path(path))
+    _PYTHON_VERSIONS[meta] = (mtime, version)
+    return version
 
 
 def _venv_python_version(path: str) -> str | None:
@@ -213,15 +238,17 @@ def default_engine_for(kind: str, envmod: EnvMod) -> str:
     return envmod.default_engine if envmod.default_engine in ("rattler", "conda") else "rattler"
 
 
-def inspect(path: str, found_in: str, envmod: EnvMod) -> Environment | None:
-    """The environment at ``path`` (not resolved further), or None when it is none."""
-    kind = _kind(path)
+def inspect(path: str, found_in: str, envmod: EnvMod, *, real: str | None = None) -> Environment | None:
+    """The environment at ``path`` (not resolved further), or None when it is none.
+    ``real``: its real path when the caller already knows it."""
+    kind, managed = _scan(path)
     if kind is None:
         return None
-    real = os.path.realpath(path)
-    state = read_state(Path(path))
+    if real is None:
+        real = os.path.realpath(path)
+    state = read_state(Path(path)) if managed else None
     if kind == "conda":
-        python_version = python_version_from_meta(Path(path))
+        python_version = _conda_python_version(path)
     elif kind == "venv":
         python_version = _venv_python_version(path)
     else:
@@ -261,8 +288,12 @@ def inspect(path: str, found_in: str, envmod: EnvMod) -> Environment | None:
 # -- all of them ---------------------------------------------------------------------
 
 
-def _candidates(envmod: EnvMod) -> Iterator[tuple[str, str]]:
+def _candidates(envmod: EnvMod) -> Iterator[tuple[str, str, str]]:
+    """(path, where found, real path) of every directory that may be an environment.
+    A root's real path is resolved once; only entries that are symlinks cost a
+    realpath of their own."""
     for root in search_roots(envmod):
+        root_real = os.path.realpath(root)
         try:
             with os.scandir(root) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -270,20 +301,20 @@ def _candidates(envmod: EnvMod) -> Iterator[tuple[str, str]]:
             continue
         for entry in entries:
             if not entry.name.startswith(".") and entry.is_dir():
-                yield entry.path, str(root)
+                real = os.path.realpath(entry.path) if entry.is_symlink() else os.path.join(root_real, entry.name)
+                yield entry.path, str(root), real
     for prefix in registered_prefixes():
-        yield prefix, "environments.txt"
+        yield prefix, "environments.txt", os.path.realpath(prefix)
 
 
 def list_environments(envmod: EnvMod) -> list[Environment]:
     """Every environment found, each once (by real path), in discovery order."""
     seen: set[str] = set()
     found: list[Environment] = []
-    for path, source in _candidates(envmod):
-        real = os.path.realpath(path)
+    for path, source, real in _candidates(envmod):
         if real in seen:
             continue
-        env = inspect(path, source, envmod)
+        env = inspect(path, source, envmod, real=real)
         if env is not None:
             seen.add(real)
             found.append(env)
