@@ -278,6 +278,8 @@ async def test_venv_create_change_export_clone(envs, tmp_path):
 
 # -- rejected input writes nothing ------------------------------------------------------
 
+EXPLICIT = "@EXPLICIT\nfile:///channel/noarch/alpha-1.0-0.conda#" + "0" * 64 + "\n"
+
 
 def test_bad_input_is_refused_before_anything_is_written(envs, tmp_path):
     root = tmp_path / "envs"
@@ -293,7 +295,7 @@ def test_bad_input_is_refused_before_anything_is_written(envs, tmp_path):
         (CreateOptions(name="ok", channels=["-c"]), "channels"),
         (CreateOptions(name="ok", python="three"), "python"),
         (CreateOptions(name="ok", engine="pip"), "engine"),
-        (CreateOptions(name="ok", engine="venv", spec=parse_spec_text("@EXPLICIT\n", fmt="explicit")), "engine"),
+        (CreateOptions(name="ok", engine="venv", spec=parse_spec_text(EXPLICIT, fmt="explicit")), "engine"),
     ]
     for opts, field in cases:
         with pytest.raises(InvalidInput) as err:
