@@ -10,6 +10,14 @@ import pytest
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 
+@pytest.fixture(scope="session")
+def local_channel(tmp_path_factory):
+    """A local file:// conda channel (tests/localchannel.py), built once per session."""
+    from tests.localchannel import build_local_channel
+
+    return build_local_channel(tmp_path_factory.mktemp("localchannel"))
+
+
 @pytest.fixture
 def envmod_config() -> dict:
     """EnvMod traits for the test server; override in a test module to change them."""

@@ -51,7 +51,10 @@ def channel_label(record: dict[str, Any]) -> str:
 
 
 def requested_names(record: dict[str, Any]) -> bool:
-    return bool(record.get("requested_spec") or record.get("requested_specs"))
+    """Whether the user asked for this package; conda writes the string "None" for
+    packages pulled in as dependencies."""
+    spec = record.get("requested_spec")
+    return bool((spec and spec != "None") or record.get("requested_specs"))
 
 
 def conda_packages(prefix: Path) -> list[Package]:

@@ -1,0 +1,776 @@
+"""The ``rattler`` engine: conda environments solved and installed by the embedded
+py-rattler library — no conda installation needed.
+
+Solving
+    ``rattler.solve`` runs in the server process against ``rattler.Channel`` objects
+    built from the request's channels (else ``EnvMod.channels``): channel names
+    (resolved under ``https://conda.anaconda.org/``), ``http(s)://`` URLs of a mirror,
+    ``file://`` URLs or absolute paths of local channels; anything else is
+    ``InvalidInput``, and so is a channel without a package index. Platforms are the
+    current subdir and ``noarch``; virtual packages are detected; channel priority
+    follows ``EnvMod.channel_priority``; CEP-42 channel relations are not followed
+    (the site's channel list is the whole truth). A ``SolverError`` becomes
+    ``Unsatisfiable`` carrying the solver's own explanation.
+
+    ``install`` solves again for the union of what the user asked for before
+    (``requested_specs`` / ``requested_spec`` in ``conda-meta``; a new spec replaces an
+    old one for the same name) and the new specs, with the installed records as
+    ``locked_packages`` so unrelated packages stay where they are; ``update`` leaves
+    the named packages unlocked, so they move to the newest the solver accepts.
+    ``remove`` drops the named packages and the installed packages that depend on
+    them, then solves the remaining requested specs against *no channel at all*: the
+    installed records that stay are the only candidates (rattler accepts locked
+    records as candidates), so a removal never fetches, upgrades or downgrades. A
+    prefix whose records carry no requested specs at all (made by an old conda) is
+    treated as if every installed package had been asked for by name.
+
+Installing: a child process
+    Measured with py-rattler 0.28: cancelling the asyncio task that awaits
+    ``rattler.install`` returns at once but does not stop the work. Dropping the Rust
+    future only stops new operations from starting; archive extraction into the
+    package cache and the linking of a package already under way run to completion
+    on tokio's blocking threads — files kept appearing in the prefix for a second
+    after the cancel had returned (after the environment's lock was released, and
+    while a rollback would already be running). The installer's reporter cannot stop
+    it either: an exception raised in a callback is swallowed and the install
+    carries on. So the transaction (fetch, extract, link, unlink, ``conda-meta``) runs
+    in a child process, ``python -m jupyter_envmod.engines.rattler_engine JOB``,
+    started with :meth:`Task.run`: a cancel kills its process group (a Python
+    process ends at SIGTERM at once; measured 0.004 s from ``cancel()`` to
+    ``CancelledError``) and nothing touches the prefix afterwards. The child also
+    dies with its parent (Linux parent-death signal, plus a thread watching the
+    parent pid), so a SIGKILLed server or CLI leaves no installer running. A package
+    cut off mid-extraction is extracted again by the next install (rattler only
+    trusts a cache entry whose lock file records a finished extraction; tested).
+
+    The child reports through an ``InstallerReporter`` as ``@envmod {json}`` lines on
+    stdout (``start``, ``fetch``, ``link``, ``unlink``, ``op_done``, ``error``); the
+    parent turns them into the task's phases ``downloading`` then ``linking`` (from
+    the first link or unlink on) and the fraction of operations done. Records go to
+    the child as one ``RepoDataRecord.to_json()`` file each, read back with
+    ``PrefixRecord.from_path`` (which accepts a plain repodata record; py-rattler has
+    no other public way to rebuild a record from JSON). The solve stays in-process:
+    it writes nothing, and a cancel during it returns at once (the solver thread may
+    finish in the background). Starting the child costs ~0.2 s.
+
+Explicit installs, no solve
+    Each entry's URL is split into channel, subdir and file name, and its record is
+    taken, in this order, from the prefix's own ``conda-meta`` (same URL and hash:
+    a rollback needs no network), from the channel's index (``Gateway.query`` for the
+    names of that channel and subdir, matched by file name — works offline for
+    ``file://`` channels and uses the repodata cache for mirrors), else from the
+    package archive itself (``RepoDataRecord.from_package_archive``: read in place for
+    ``file://``, downloaded to a private temporary directory for ``http(s)://``). The
+    entry's sha256 (and md5) must match the record's, else the request is refused
+    before anything changes. The installer then makes the prefix hold exactly those
+    records (it removes the others). Requested specs are kept for the packages that
+    stay; a prefix with none gets every package's name (an explicit list is all
+    asked for).
+
+Caches
+    Packages go to ``EnvMod.cache_path("rattler")/pkgs`` and repodata of remote
+    channels to ``…/repodata`` when ``EnvMod.cache_dir`` is set. Otherwise rattler's
+    own default applies, which is per user: ``$RATTLER_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/rattler/cache``, else ``~/.cache/rattler/cache`` (``pkgs/`` and
+    ``repodata/`` inside) — never a shared temporary directory.
+
+py-rattler 0.28 warts handled here
+    ``install(requested_specs=[MatchSpec])`` raises a TypeError (the wrapper does not
+    unwrap the spec): the child retries with the inner ``MatchSpec._match_spec``.
+    A process that exits right after a py-rattler coroutine finished can crash
+    (SIGSEGV in pyo3-async-runtimes' ``set_result``, or "PyGILState_Release: thread
+    state must be current"): the tokio thread that hands the result over is still
+    busy while the interpreter finalizes. Measured: the child crashed at exit in
+    about one run of ten, a script exiting right after ``Gateway.query`` in one of
+    two. So the child ends with ``os._exit``, and every in-process call here is
+    followed by a 10 ms pause (:func:`_settled`; 0 crashes in 40 runs).
+    ``ChannelConfig()``'s ``root_dir`` default is the working directory at import
+    time; channels here are always absolute. Package link scripts are not run
+    (rattler's default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import urllib.parse
+import urllib.request
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from ..errors import InvalidInput, OperationFailed, Unsatisfiable
+from ..models import Package, Plan, diff_packages
+from .base import CondaEngine
+from .condameta import channel_label, conda_packages
+
+if TYPE_CHECKING:
+    from rattler import Channel, Gateway, PrefixRecord, RepoDataRecord
+
+    from ..specs import ExplicitEntry
+    from ..tasks import Task
+
+T = TypeVar("T")
+
+#: prefix of the child's progress lines on stdout
+MARK = "@envmod "
+_PYTHON_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+_CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$")
+#: keys of a conda-meta record that are not part of the repodata record
+_PREFIX_ONLY_KEYS = (
+    "files",
+    "paths_data",
+    "link",
+    "extracted_package_dir",
+    "package_tarball_full_path",
+    "requested_spec",
+    "requested_specs",
+    "installed_system_menus",
+)
+
+
+class RattlerEngine(CondaEngine):
+    """Conda environments made by py-rattler (see the module docstring)."""
+
+    name = "rattler"
+
+    # -- operations ------------------------------------------------------------------
+    async def create(
+        self, prefix: Path, *, python: str, specs: list[str], channels: list[str], task: Task, dry_run: bool = False
+    ) -> Plan:
+        """Solve ``python`` + ``specs`` and install the result into the new ``prefix``."""
+        python = python.strip()
+        if not _PYTHON_VERSION.match(python):
+            raise InvalidInput(
+                f"Python version {python!r}: give X.Y or X.Y.Z, e.g. 3.11 or 3.11.7.", details={"field": "python"}
+            )
+        python_spec = f"python =={python}" if python.count(".") == 2 else f"python {python}.*"
+        wanted = [python_spec, *_check_specs(specs)]
+        records = await self._solve(wanted, self._channel_objects(channels), locked=[], task=task)
+        plan = diff_packages([], _packages(records, _names(wanted)))
+        if not dry_run:
+            await self._transact(prefix, records, wanted, task)
+        return plan
+
+    async def install(
+        self,
+        prefix: Path,
+        specs: list[str],
+        *,
+        channels: list[str],
+        task: Task,
+        update: bool = False,
+        dry_run: bool = False,
+    ) -> Plan:
+        """Add ``specs`` to what the prefix was asked for and solve again, the installed
+        packages locked (``update``: the named ones free to move)."""
+        new = _check_specs(specs)
+        if not new:
+            raise InvalidInput("Name at least one package.", details={"field": "packages"})
+        installed = _installed(prefix)
+        wanted = _merge_specs(_requested_specs(installed), new)
+        free = _names(new) if update else set()
+        locked = [r for r in installed if r.name.normalized not in free]
+        records = await self._solve(wanted, self._channel_objects(channels), locked=locked, task=task)
+        plan = diff_packages(conda_packages(prefix), _packages(records, _names(wanted)))
+        if not dry_run:
+            await self._transact(prefix, records, wanted, task)
+        return plan
+
+    async def remove(self, prefix: Path, names: list[str], *, task: Task, dry_run: bool = False) -> Plan:
+        """Remove the named packages, the installed packages that depend on them, and
+        what only those needed."""
+        installed = _installed(prefix)
+        by_name = {r.name.normalized: r for r in installed}
+        gone = {n.strip().lower() for n in names if n.strip()}
+        if not gone:
+            raise InvalidInput("Name at least one package to remove.", details={"field": "packages"})
+        missing = sorted(gone - set(by_name))
+        if missing:
+            raise InvalidInput(
+                f"Not installed in {prefix}: {', '.join(missing)}.", details={"field": "packages", "names": missing}
+            )
+        gone |= _dependents(installed, gone)
+        wanted = [s for s in _requested_specs(installed) if _spec_name(s) not in gone]
+        locked = [r for r in installed if r.name.normalized not in gone]
+        # No channels: the candidates are the installed records that stay, so a
+        # removal never fetches, upgrades or downgrades anything.
+        records = await self._solve(wanted, [], locked=locked, task=task) if wanted else []
+        plan = diff_packages(conda_packages(prefix), _packages(records, _names(wanted)))
+        if not dry_run:
+            await self._transact(prefix, records, wanted, task)
+        return plan
+
+    async def install_explicit(
+        self, prefix: Path, entries: list[ExplicitEntry], *, task: Task, dry_run: bool = False
+    ) -> Plan:
+        """Make ``prefix`` hold exactly the packages of ``entries`` (URL + hash), no solve."""
+        task.set_phase("resolving")
+        installed = _installed(prefix, required=False)
+        records = await self._explicit_records(installed, entries, task)
+        names = [r.name.normalized for r in records]
+        previous = [s for s in _requested_specs(installed, fallback=False) if _spec_name(s) in set(names)]
+        wanted = previous or names
+        plan = diff_packages(conda_packages(prefix), _packages(records, _names(wanted)))
+        if not dry_run:
+            await self._transact(prefix, records, wanted, task)
+        return plan
+
+    # -- solving ---------------------------------------------------------------------
+    def _channel_objects(self, requested: list[str]) -> list[Channel]:
+        from rattler import Channel, ChannelConfig
+
+        config = ChannelConfig(root_dir="/")
+        channels = []
+        for raw in self.channels(requested):
+            channels.append(Channel(_channel_url(raw), config))
+        return channels
+
+    def _cache(self, sub: str) -> Path | None:
+        base = self.envmod.cache_path("rattler")
+        if base is None:
+            return None
+        path = base / sub
+        path.mkdir(mode=0o700, exist_ok=True)
+        return path
+
+    def _gateway(self) -> Gateway:
+        """A fresh gateway per operation: its in-memory repodata must not go stale in a
+        long-running server."""
+        from rattler import Gateway
+
+        return Gateway(cache_dir=self._cache("repodata"))
+
+    async def _solve(
+        self, specs: list[str], channels: list[Channel], *, locked: list[PrefixRecord], task: Task
+    ) -> list[RepoDataRecord]:
+        from rattler import ChannelPriority, MatchSpec, Subdir, VirtualPackage, solve
+        from rattler.exceptions import GatewayError, SolverError
+
+        task.set_phase("solving")
+        task.log("solving: " + ", ".join(specs))
+        task.log("channels: " + (", ".join(c.base_url for c in channels) or "none (the installed packages only)"))
+        priority = ChannelPriority.Strict if self.envmod.channel_priority == "strict" else ChannelPriority.Flexible
+        try:
+            records = await _settled(
+                solve(
+                    sources=channels,
+                    # MatchSpec objects: solve() parses plain strings strictly, which
+                    # refuses conda's own "name=version=build" form
+                    specs=[MatchSpec(s) for s in specs],
+                    gateway=self._gateway(),
+                    platforms=[Subdir.current(), Subdir("noarch")],
+                    locked_packages=locked,
+                    virtual_packages=VirtualPackage.detect(),
+                    channel_priority=priority,
+                    channel_relations="disabled",
+                )
+            )
+        except SolverError as err:
+            message = str(err).strip()
+            raise Unsatisfiable(message, details={"specs": specs, "solver": message}) from None
+        except GatewayError as err:
+            raise _channel_error(err, [c.base_url for c in channels]) from None
+        task.log(f"solved: {len(records)} packages")
+        return sorted(records, key=lambda r: r.name.normalized)
+
+    # -- explicit records ------------------------------------------------------------
+    async def _explicit_records(
+        self, installed: list[PrefixRecord], entries: list[ExplicitEntry], task: Task
+    ) -> list[RepoDataRecord]:
+        from rattler import Subdir
+
+        current = {str(Subdir.current()), "noarch"}
+        by_url: dict[str, RepoDataRecord] = {r.url: r for r in installed}
+        found: dict[int, RepoDataRecord] = {}
+        groups: dict[tuple[str, str], list[tuple[int, ExplicitEntry, str]]] = {}
+        for i, entry in enumerate(entries):
+            channel, subdir, filename = _split_package_url(entry.url)
+            if subdir not in current:
+                raise InvalidInput(
+                    f"{filename} is built for {subdir}, not for this machine ({', '.join(sorted(current))}).",
+                    details={"field": "explicit", "url": entry.url},
+                )
+            record = by_url.get(entry.url)
+            if record is not None and _hashes_match(record, entry):
+                found[i] = record
+            else:
+                groups.setdefault((channel, subdir), []).append((i, entry, filename))
+        for (channel, subdir), items in groups.items():
+            index = await self._index_records(channel, subdir, [_name_from_filename(f) for _, _, f in items])
+            for i, entry, filename in items:
+                record = index.get(filename)
+                if record is None:
+                    task.log(f"{filename} is not in the index of {channel}; reading the package itself")
+                    record = await _record_from_archive(entry.url, channel)
+                _check_hashes(record, entry)
+                found[i] = record
+        records = [found[i] for i in range(len(entries))]
+        seen: dict[str, str] = {}
+        for record in records:
+            name = record.name.normalized
+            if name in seen:
+                raise InvalidInput(
+                    f"The package list names {name} twice ({seen[name]} and {record.file_name}).",
+                    details={"field": "explicit"},
+                )
+            seen[name] = record.file_name
+        return records
+
+    async def _index_records(self, channel: str, subdir: str, names: list[str]) -> dict[str, RepoDataRecord]:
+        """The records of ``names`` in one channel subdir, by file name; empty when the
+        channel has no readable index."""
+        from rattler import Channel, ChannelConfig, Subdir
+        from rattler.exceptions import GatewayError
+
+        try:
+            result = await _settled(
+                self._gateway().query(
+                    [Channel(channel, ChannelConfig(root_dir="/"))],
+                    [Subdir(subdir)],
+                    sorted(set(names)),
+                    recursive=False,
+                    channel_relations="disabled",
+                )
+            )
+        except GatewayError:
+            return {}
+        return {r.file_name: r for source in result for r in source}
+
+    # -- the transaction (child process) ---------------------------------------------
+    async def _transact(self, prefix: Path, records: list[RepoDataRecord], requested: list[str], task: Task) -> None:
+        """Install exactly ``records`` into ``prefix`` in a child process (see the
+        module docstring), reporting progress through ``task``."""
+        job_dir = Path(tempfile.mkdtemp(prefix="envmod-rattler-"))
+        try:
+            paths = []
+            for i, record in enumerate(records):
+                path = job_dir / f"record-{i}.json"
+                path.write_text(_record_json(record), encoding="utf-8")
+                paths.append(str(path))
+            cache = self._cache("pkgs")
+            job = {
+                "prefix": str(prefix),
+                "records": paths,
+                "requested_specs": requested,
+                "cache_dir": str(cache) if cache is not None else None,
+                "parent": os.getpid(),
+            }
+            job_file = job_dir / "job.json"
+            job_file.write_text(json.dumps(job), encoding="utf-8")
+            progress = _Progress(task)
+            task.set_phase("downloading", 0.0)
+            try:
+                await task.run(
+                    [sys.executable, "-m", __name__, str(job_file)],
+                    log_stdout=False,
+                    on_line=progress.on_line,
+                )
+            except OperationFailed as err:
+                reason = progress.error or err.message
+                details = dict(err.details)
+                tail = [line for line in details.get("output_tail", []) if not line.startswith(MARK)]
+                details["output_tail"] = tail or reason.splitlines()
+                raise OperationFailed(f"Installing packages into {prefix} failed: {reason}", details=details) from None
+        finally:
+            shutil.rmtree(job_dir, ignore_errors=True)
+
+
+class _Progress:
+    """Turns the child's ``@envmod`` lines into task phases, progress and log lines."""
+
+    def __init__(self, task: Task):
+        self.task = task
+        self.total = 0
+        self.done = 0
+        self.linking = False
+        self.error: str | None = None
+
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    def on_line(self, line: str) -> None:
+        if not line.startswith(MARK):
+            self.task.log(line)
+            return
+        try:
+            event = json.loads(line[len(MARK) :])
+        except ValueError:
+            self.task.log(line)
+            return
+        kind = event.get("e")
+        name = event.get("name", "")
+        if kind == "start":
+            self.total = int(event.get("total") or 0)
+            self.task.log(f"{self.total} operations")
+            self.task.set_progress(self.fraction())
+        elif kind == "fetch":
+            self.task.log(f"fetching {name}")
+        elif kind in ("link", "unlink"):
+            if not self.linking:
+                self.linking = True
+                self.task.set_phase("linking", self.fraction())
+            self.task.log(("linking " if kind == "link" else "removing ") + name)
+        elif kind == "op_done":
+            self.done += 1
+            self.task.set_progress(self.fraction())
+        elif kind == "error":
+            self.error = str(event.get("message") or "unknown error")
+            self.task.log(f"error: {self.error}")
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+async def _settled(awaitable: Awaitable[T]) -> T:
+    """Await a py-rattler coroutine, then give its tokio thread 10 ms to finish handing
+    the result over. pyo3-async-runtimes' thread releases the GIL inside
+    ``call_soon_threadsafe`` and takes it back afterwards; a process that exits in that
+    gap crashes (SIGSEGV in ``set_result``, measured in ~1 of 2 runs of a script that
+    exits right after ``Gateway.query``; 0 of 40 with this pause). Harmless in a
+    long-running server, but the CLI exits right after an operation."""
+    try:
+        return await awaitable
+    finally:
+        await asyncio.sleep(0.01)
+
+
+def _channel_url(raw: str) -> str:
+    """A channel name or URL as rattler takes it; InvalidInput for anything else."""
+    value = raw.strip()
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme in ("http", "https") and parsed.netloc:
+        return value
+    if parsed.scheme == "file" and parsed.path.startswith("/"):
+        return value
+    if not parsed.scheme and value.startswith("/"):
+        return Path(value).as_uri()
+    if not parsed.scheme and _CHANNEL_NAME.match(value) and ".." not in value.split("/"):
+        return value
+    raise InvalidInput(
+        f"Channel {raw!r} is not a channel name (conda-forge), an http(s):// URL or a file:// URL.",
+        details={"field": "channels", "channel": raw},
+    )
+
+
+def _channel_error(err: Exception, channels: list[str]) -> Exception:
+    message = str(err).strip()
+    if "could not find subdir" in message or "No such file or directory" in message:
+        return InvalidInput(
+            f"Not a conda channel (no package index found): {message}",
+            details={"field": "channels", "channels": channels},
+        )
+    return OperationFailed(
+        f"Could not read the package index of {', '.join(channels)}: {message}", details={"channels": channels}
+    )
+
+
+def _check_specs(specs: list[str]) -> list[str]:
+    from rattler import MatchSpec
+    from rattler.exceptions import InvalidMatchSpecError
+
+    checked = []
+    for spec in specs:
+        spec = spec.strip()
+        try:
+            MatchSpec(spec)  # lenient, like conda: "name=version=build" is common (conda env export)
+        except InvalidMatchSpecError as err:
+            raise InvalidInput(f"Package spec {spec!r}: {err}", details={"field": "packages", "spec": spec}) from None
+        checked.append(spec)
+    return checked
+
+
+def _spec_name(spec: str) -> str:
+    """The package name of a conda MatchSpec ("conda-forge::numpy >=1" → numpy)."""
+    from rattler import MatchSpec
+
+    with contextlib.suppress(Exception):
+        normalized = getattr(MatchSpec(spec).name, "normalized", None)
+        if normalized:
+            return str(normalized).lower()
+    head = spec.split("::")[-1]  # fall back to the leading word
+    return re.split(r"[\s=<>!~\[]", head.strip(), maxsplit=1)[0].lower()
+
+
+def _names(specs: list[str]) -> set[str]:
+    return {_spec_name(s) for s in specs}
+
+
+def _merge_specs(old: list[str], new: list[str]) -> list[str]:
+    """``old`` with each spec naming a package of ``new`` replaced by the new one."""
+    names = _names(new)
+    return [s for s in old if _spec_name(s) not in names] + list(new)
+
+
+def _installed(prefix: Path, *, required: bool = True) -> list[PrefixRecord]:
+    """The prefix's conda-meta records; without conda-meta, InvalidInput (``required``)
+    or none."""
+    from rattler import PrefixRecord
+
+    meta = prefix / "conda-meta"
+    if not meta.is_dir():
+        if not required:
+            return []
+        raise InvalidInput(f"{prefix} is not a conda environment (no conda-meta).", details={"field": "path"})
+    records = []
+    for path in sorted(meta.glob("*.json")):
+        try:
+            records.append(PrefixRecord.from_path(path))
+        except Exception as err:
+            raise OperationFailed(f"Unreadable package record {path}: {err}", details={"file": str(path)}) from None
+    return records
+
+
+def _requested_specs(installed: list[PrefixRecord], *, fallback: bool = True) -> list[str]:
+    """What the user asked for, from the records' ``requested_specs`` (rattler) or
+    ``requested_spec`` (conda). ``fallback``: none recorded at all → every installed
+    package by name."""
+    specs: list[str] = []
+    for record in installed:
+        specs.extend(record.requested_specs)
+        if record.requested_spec:
+            specs.append(record.requested_spec)
+    # conda writes requested_spec "None" (a string) for dependencies
+    specs = [s for s in dict.fromkeys(specs) if s and s != "None"]
+    if not specs and fallback:
+        specs = [r.name.normalized for r in installed]
+    return specs
+
+
+def _dependents(installed: list[PrefixRecord], names: set[str]) -> set[str]:
+    """Installed packages that need any of ``names``, directly or not."""
+    needs = {r.name.normalized: {_spec_name(d) for d in r.depends} for r in installed}
+    out: set[str] = set()
+    frontier = set(names)
+    while frontier:
+        frontier = {n for n, deps in needs.items() if deps & frontier and n not in out and n not in names}
+        out |= frontier
+    return out
+
+
+def _packages(records: list[RepoDataRecord], requested: set[str]) -> list[Package]:
+    out = []
+    for record in records:
+        data = {"channel": record.channel, "url": record.url}
+        out.append(
+            Package(
+                name=record.name.normalized,
+                version=str(record.version),
+                source="conda",
+                build=str(record.build),
+                channel=channel_label(data),
+                requested=record.name.normalized in requested,
+                url=record.url,
+                sha256=record.sha256.hex() if record.sha256 else "",
+            )
+        )
+    return out
+
+
+def _record_json(record: RepoDataRecord) -> str:
+    data = json.loads(record.to_json())
+    for key in _PREFIX_ONLY_KEYS:
+        data.pop(key, None)
+    return json.dumps(data)
+
+
+def _split_package_url(url: str) -> tuple[str, str, str]:
+    """``https://host/ch/linux-64/x-1-0.conda`` → (``https://host/ch``, ``linux-64``, file name)."""
+    parsed = urllib.parse.urlsplit(url)
+    parts = parsed.path.rsplit("/", 2)
+    ok = parsed.scheme in ("http", "https", "file") and len(parts) == 3 and parts[1] and parts[2]
+    if not ok or not (parts[2].endswith(".conda") or parts[2].endswith(".tar.bz2")):
+        raise InvalidInput(
+            f"{url!r} is not the URL of a conda package (…/<subdir>/<name>-<version>-<build>.conda or .tar.bz2).",
+            details={"field": "explicit", "url": url},
+        )
+    channel = urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, parts[0], "", ""))
+    return channel, parts[1], parts[2]
+
+
+def _name_from_filename(filename: str) -> str:
+    stem = filename.removesuffix(".conda").removesuffix(".tar.bz2")
+    return stem.rsplit("-", 2)[0]
+
+
+def _hashes_match(record: RepoDataRecord, entry: ExplicitEntry) -> bool:
+    if entry.sha256 and record.sha256 and record.sha256.hex() != entry.sha256.lower():
+        return False
+    return not (entry.md5 and record.md5 and record.md5.hex() != entry.md5.lower())
+
+
+def _check_hashes(record: RepoDataRecord, entry: ExplicitEntry) -> None:
+    if not _hashes_match(record, entry):
+        have = record.sha256.hex() if entry.sha256 and record.sha256 else (record.md5.hex() if record.md5 else "?")
+        raise InvalidInput(
+            f"{record.file_name}: the package's hash {have} differs from the one in the list "
+            f"({entry.sha256 or entry.md5}); the channel's file has changed since the list was written.",
+            details={"field": "explicit", "url": entry.url},
+        )
+
+
+async def _record_from_archive(url: str, channel: str) -> RepoDataRecord:
+    """A record read from the package archive itself (``file://`` in place,
+    ``http(s)://`` downloaded to a private temporary directory)."""
+    from rattler import RepoDataRecord
+
+    parsed = urllib.parse.urlsplit(url)
+    tmp: str | None = None
+    try:
+        if parsed.scheme == "file":
+            path = Path(urllib.request.url2pathname(parsed.path))
+            if not path.is_file():
+                raise InvalidInput(f"Package file {path} does not exist.", details={"field": "explicit", "url": url})
+        else:
+            from rattler import Client
+            from rattler.package_streaming import download_to_path
+
+            tmp = tempfile.mkdtemp(prefix="envmod-rattler-")
+            path = Path(tmp) / Path(parsed.path).name
+            try:
+                await _settled(download_to_path(Client(), url, path))
+            except Exception as err:
+                raise OperationFailed(f"Could not download {url}: {err}", details={"url": url}) from None
+        record = await _settled(RepoDataRecord.from_package_archive(path))
+        if record.md5 is None:
+            record.md5 = await asyncio.to_thread(_file_md5, path)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    record.url = url
+    record.channel = channel.rstrip("/") + "/"
+    return record
+
+
+def _file_md5(path: Path) -> bytes:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.digest()
+
+
+# -- the child process -----------------------------------------------------------------
+
+
+def _emit(lock: threading.Lock, **event: Any) -> None:
+    with lock:
+        sys.stdout.write(MARK + json.dumps(event) + "\n")
+        sys.stdout.flush()
+
+
+def _reporter() -> Any:
+    from rattler import InstallerReporter
+
+    lock = threading.Lock()
+    # The protocol's no-op defaults are what we want for the other callbacks; mypy
+    # would call them abstract (empty bodies), hence the Any base.
+    base: Any = InstallerReporter
+
+    class JsonReporter(base):  # type: ignore[misc]
+        """Prints one ``@envmod`` line per event the parent cares about."""
+
+        def on_transaction_start(self, total_operations: int) -> None:
+            _emit(lock, e="start", total=total_operations)
+
+        def on_populate_cache_start(self, operation: int, package_name: str) -> int:
+            _emit(lock, e="fetch", name=package_name)
+            return operation
+
+        def on_link_start(self, operation: int, package_name: str) -> int:
+            _emit(lock, e="link", name=package_name)
+            return operation
+
+        def on_unlink_start(self, operation: int, package_name: str) -> int:
+            _emit(lock, e="unlink", name=package_name)
+            return operation
+
+        def on_transaction_operation_complete(self, operation: int) -> None:
+            _emit(lock, e="op_done")
+
+    return JsonReporter()
+
+
+async def _child_install(job: dict[str, Any]) -> None:
+    from rattler import MatchSpec, PrefixRecord, install
+
+    records = [PrefixRecord.from_path(p) for p in job["records"]]
+    specs = [MatchSpec(s) for s in job["requested_specs"]]
+    kwargs: dict[str, Any] = {
+        "target_prefix": job["prefix"],
+        "cache_dir": job["cache_dir"],
+        "show_progress": False,
+        "reporter": _reporter(),
+    }
+    try:
+        await install(cast(Any, records), requested_specs=specs, **kwargs)
+    except TypeError as err:  # py-rattler 0.28 hands MatchSpec over without unwrapping it
+        if "PyMatchSpec" not in str(err):
+            raise
+        await install(cast(Any, records), requested_specs=cast(Any, [s._match_spec for s in specs]), **kwargs)
+
+
+def _die_with_parent(parent: int) -> None:
+    """End this child when the process that started it dies (a SIGKILLed server or
+    CLI): it runs in its own session, so nothing else would stop it. Linux: the
+    kernel's parent-death signal; elsewhere (and as a backstop) a thread watching the
+    parent pid."""
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="envmod-parent-watch", daemon=True).start()
+
+
+def main(argv: list[str]) -> int:
+    """Child entry point: ``python -m jupyter_envmod.engines.rattler_engine JOB``."""
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m jupyter_envmod.engines.rattler_engine JOB.json\n")
+        return 2
+    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    if job.get("parent"):
+        _die_with_parent(int(job["parent"]))
+    lock = threading.Lock()
+    try:
+        asyncio.run(_child_install(job))
+    except Exception as err:
+        _emit(lock, e="error", message=f"{type(err).__name__}: {err}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # os._exit, not sys.exit: at interpreter shutdown rattler's tokio threads still
+    # release Python objects (the reporter) and crash the finalizing interpreter
+    # (SIGSEGV, or "PyGILState_Release: thread state must be current") in about one
+    # run of ten. The transaction is complete here; there is nothing left to clean up.
+    code = 1
+    try:
+        code = main(sys.argv[1:])
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
