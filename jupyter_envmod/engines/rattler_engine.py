@@ -24,7 +24,7 @@ Solving
     prefix whose records carry no requested specs at all (made by an old conda) is
     treated as if every installed package had been asked for by name.
 
-Installing: a child process
+Installing: a worker process
     Measured with py-rattler 0.28: cancelling the asyncio task that awaits
     ``rattler.install`` returns at once but does not stop the work. Dropping the Rust
     future only stops new operations from starting; archive extraction into the
@@ -34,24 +34,48 @@ Installing: a child process
     while a rollback would already be running). The installer's reporter cannot stop
     it either: an exception raised in a callback is swallowed and the install
     carries on. So the transaction (fetch, extract, link, unlink, ``conda-meta``) runs
-    in a child process, ``python -m jupyter_envmod.engines.rattler_engine JOB``,
-    started with :meth:`Task.run`: a cancel kills its process group (a Python
-    process ends at SIGTERM at once; measured 0.004 s from ``cancel()`` to
-    ``CancelledError``) and nothing touches the prefix afterwards. The child also
-    dies with its parent (Linux parent-death signal, plus a thread watching the
-    parent pid), so a SIGKILLed server or CLI leaves no installer running. A package
-    cut off mid-extraction is extracted again by the next install (rattler only
-    trusts a cache entry whose lock file records a finished extraction; tested).
+    in a child process that a cancel can kill.
 
-    The child reports through an ``InstallerReporter`` as ``@envmod {json}`` lines on
-    stdout (``start``, ``fetch``, ``link``, ``unlink``, ``op_done``, ``error``); the
-    parent turns them into the task's phases ``downloading`` then ``linking`` (from
-    the first link or unlink on) and the fraction of operations done. Records go to
-    the child as one ``RepoDataRecord.to_json()`` file each, read back with
-    ``PrefixRecord.from_path`` (which accepts a plain repodata record; py-rattler has
-    no other public way to rebuild a record from JSON). The solve stays in-process:
-    it writes nothing, and a cancel during it returns at once (the solver thread may
-    finish in the background). Starting the child costs ~0.2 s.
+    Starting a Python that imports rattler costs 0.1 to 0.2 s, several times a whole
+    install from a warm cache, so the child is a long-lived *install worker*
+    (:mod:`.rattler_worker`, ``python -m jupyter_envmod.engines.rattler_worker PID``)
+    kept in a small per-process pool: started on first use, in its own process
+    group, and *warmed* as soon as an install is foreseeable — when ``create``,
+    ``install``, ``remove`` or ``install_explicit`` (not a dry run) starts solving —
+    so that its start overlaps the solve. A job is one JSON line on the worker's
+    stdin; the worker answers with ``@envmod {json}`` progress lines and a final
+    ``done`` line on its stdout (stderr merged in), read with ``loop.add_reader``
+    only while a job runs, so the pool is not tied to any event loop (``asyncio.run``
+    per CLI command, a loop per test). One job at a time per worker: a job takes an
+    idle worker or starts another, so concurrent installs into different prefixes
+    do not wait for each other; one idle worker is kept afterwards, the others are
+    retired (they are idle: stdin closed, SIGKILL, reaped). The task's log names the
+    worker and its job number (``install worker PID, job N``). A worker is reused only after a job that succeeded and
+    only while the parent's environment variables are those it was started with (a
+    fresh child per install saw the current ones; rattler reads e.g. its cache and
+    proxy variables). Otherwise the worker is discarded:
+
+    - cancel: its process group is SIGKILLed and reaped before ``CancelledError``
+      goes on (a few ms), so nothing touches the prefix afterwards; the next job
+      starts a fresh worker;
+    - failed job: the worker reports the error, exits, and is killed and reaped
+      before ``OperationFailed`` is raised (operations of the failed transaction
+      already running on tokio threads would otherwise carry on);
+    - a worker that dies (end of file on its stdout): ``OperationFailed`` with its
+      exit code and output tail.
+
+    Workers die with their parent (end of file on stdin, and a thread watching the
+    parent pid), are killed at interpreter exit (``atexit``), and are forgotten,
+    not shared, by a forked child. A package cut off mid-extraction is extracted
+    again by the next install (rattler only trusts a cache entry whose lock file
+    records a finished extraction; tested).
+
+    The parent turns the progress lines into the task's phases ``downloading`` then
+    ``linking`` (from the first link or unlink on) and the fraction of operations
+    done. Records go to the worker inside the job, as ``RepoDataRecord.to_json()``
+    texts (no files: writing them cost 2 ms of a 20 ms install). The solve stays
+    in-process: it writes nothing, and a cancel during it returns at once (the solver
+    thread may finish in the background).
 
 Explicit installs, no solve
     Each entry's URL is split into channel, subdir and file name, and its record is
@@ -76,14 +100,17 @@ Caches
 
 py-rattler 0.28 warts handled here
     ``install(requested_specs=[MatchSpec])`` raises a TypeError (the wrapper does not
-    unwrap the spec): the child retries with the inner ``MatchSpec._match_spec``.
+    unwrap the spec): the worker retries with the inner ``MatchSpec._match_spec``.
     A process that exits right after a py-rattler coroutine finished can crash
     (SIGSEGV in pyo3-async-runtimes' ``set_result``, or "PyGILState_Release: thread
     state must be current"): the tokio thread that hands the result over is still
-    busy while the interpreter finalizes. Measured: the child crashed at exit in
+    busy while the interpreter finalizes. Measured: a child crashed at exit in
     about one run of ten, a script exiting right after ``Gateway.query`` in one of
-    two. So the child ends with ``os._exit``, and every in-process call here is
-    followed by a 10 ms pause (:func:`_settled`; 0 crashes in 40 runs).
+    two. So the worker ends with ``os._exit``, and a process that made an in-process
+    call here lives at least 10 ms after it before it finalizes (:func:`_settled`, an
+    ``atexit`` hook; 0 crashes in 140 runs).
+    ``Gateway()`` builds an HTTP client each time (~4 ms); gateways here are fresh per
+    operation but share one client (:func:`_http_client`).
     ``ChannelConfig()``'s ``root_dir`` default is the working directory at import
     time; channels here are always absolute. Package link scripts are not run
     (rattler's default).
@@ -92,36 +119,39 @@ py-rattler 0.28 warts handled here
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
-import threading
+import time
 import urllib.parse
 import urllib.request
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, TypeVar, cast
 
 from ..errors import InvalidInput, OperationFailed, Unsatisfiable
 from ..models import Package, Plan, diff_packages
+from ..tasks import OUTPUT_TAIL
 from .base import CondaEngine
 from .condameta import channel_label, conda_packages
+from .rattler_worker import MARK
 
 if TYPE_CHECKING:
-    from rattler import Channel, Gateway, PrefixRecord, RepoDataRecord
+    from rattler import Channel, Client, Gateway, PrefixRecord, RepoDataRecord
 
     from ..specs import ExplicitEntry
     from ..tasks import Task
 
 T = TypeVar("T")
 
-#: prefix of the child's progress lines on stdout
-MARK = "@envmod "
 _PYTHON_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 _CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]*(/[A-Za-z0-9_][A-Za-z0-9_.+-]*)*$")
 #: keys of a conda-meta record that are not part of the repodata record
@@ -154,6 +184,8 @@ class RattlerEngine(CondaEngine):
             )
         python_spec = f"python =={python}" if python.count(".") == 2 else f"python {python}.*"
         wanted = [python_spec, *_check_specs(specs)]
+        if not dry_run:
+            _POOL.warm()  # the worker starts while we solve
         records = await self._solve(wanted, self._channel_objects(channels), locked=[], task=task)
         plan = diff_packages([], _packages(records, _names(wanted)))
         if not dry_run:
@@ -179,6 +211,8 @@ class RattlerEngine(CondaEngine):
         wanted = _merge_specs(_requested_specs(installed), new)
         free = _names(new) if update else set()
         locked = [r for r in installed if r.name.normalized not in free]
+        if not dry_run:
+            _POOL.warm()
         records = await self._solve(wanted, self._channel_objects(channels), locked=locked, task=task)
         plan = diff_packages(conda_packages(prefix), _packages(records, _names(wanted)))
         if not dry_run:
@@ -201,6 +235,8 @@ class RattlerEngine(CondaEngine):
         gone |= _dependents(installed, gone)
         wanted = [s for s in _requested_specs(installed) if _spec_name(s) not in gone]
         locked = [r for r in installed if r.name.normalized not in gone]
+        if not dry_run:
+            _POOL.warm()
         # No channels: the candidates are the installed records that stay, so a
         # removal never fetches, upgrades or downgrades anything.
         records = await self._solve(wanted, [], locked=locked, task=task) if wanted else []
@@ -215,6 +251,8 @@ class RattlerEngine(CondaEngine):
         """Make ``prefix`` hold exactly the packages of ``entries`` (URL + hash), no solve."""
         task.set_phase("resolving")
         installed = _installed(prefix, required=False)
+        if not dry_run:
+            _POOL.warm()
         records = await self._explicit_records(installed, entries, task)
         names = [r.name.normalized for r in records]
         previous = [s for s in _requested_specs(installed, fallback=False) if _spec_name(s) in set(names)]
@@ -244,10 +282,10 @@ class RattlerEngine(CondaEngine):
 
     def _gateway(self) -> Gateway:
         """A fresh gateway per operation: its in-memory repodata must not go stale in a
-        long-running server."""
+        long-running server. Its HTTP client is shared (:func:`_http_client`)."""
         from rattler import Gateway
 
-        return Gateway(cache_dir=self._cache("repodata"))
+        return Gateway(cache_dir=self._cache("repodata"), client=_http_client())
 
     async def _solve(
         self, specs: list[str], channels: list[Channel], *, locked: list[PrefixRecord], task: Task
@@ -345,66 +383,40 @@ class RattlerEngine(CondaEngine):
             return {}
         return {r.file_name: r for source in result for r in source}
 
-    # -- the transaction (child process) ---------------------------------------------
+    # -- the transaction (install worker) -------------------------------------------
     async def _transact(self, prefix: Path, records: list[RepoDataRecord], requested: list[str], task: Task) -> None:
-        """Install exactly ``records`` into ``prefix`` in a child process (see the
+        """Install exactly ``records`` into ``prefix`` in an install worker (see the
         module docstring), reporting progress through ``task``."""
-        job_dir = Path(tempfile.mkdtemp(prefix="envmod-rattler-"))
-        try:
-            paths = []
-            for i, record in enumerate(records):
-                path = job_dir / f"record-{i}.json"
-                path.write_text(_record_json(record), encoding="utf-8")
-                paths.append(str(path))
-            cache = self._cache("pkgs")
-            job = {
-                "prefix": str(prefix),
-                "records": paths,
-                "requested_specs": requested,
-                "cache_dir": str(cache) if cache is not None else None,
-                "parent": os.getpid(),
-            }
-            job_file = job_dir / "job.json"
-            job_file.write_text(json.dumps(job), encoding="utf-8")
-            progress = _Progress(task)
-            task.set_phase("downloading", 0.0)
-            try:
-                await task.run(
-                    [sys.executable, "-m", __name__, str(job_file)],
-                    log_stdout=False,
-                    on_line=progress.on_line,
-                )
-            except OperationFailed as err:
-                reason = progress.error or err.message
-                details = dict(err.details)
-                tail = [line for line in details.get("output_tail", []) if not line.startswith(MARK)]
-                details["output_tail"] = tail or reason.splitlines()
-                raise OperationFailed(f"Installing packages into {prefix} failed: {reason}", details=details) from None
-        finally:
-            shutil.rmtree(job_dir, ignore_errors=True)
+        cache = self._cache("pkgs")
+        job = {
+            "prefix": str(prefix),
+            "records": [_record_json(r) for r in records],
+            "requested_specs": requested,
+            "cache_dir": str(cache) if cache is not None else None,
+        }
+        task.set_phase("downloading", 0.0)
+        await _POOL.run(job, _Progress(task), prefix)
 
 
 class _Progress:
-    """Turns the child's ``@envmod`` lines into task phases, progress and log lines."""
+    """Turns the worker's ``@envmod`` lines into task phases, progress and log lines."""
 
     def __init__(self, task: Task):
         self.task = task
         self.total = 0
         self.done = 0
         self.linking = False
-        self.error: str | None = None
+        #: the worker's free-text lines during the job (error details)
+        self.tail: list[str] = []
 
     def fraction(self) -> float:
         return self.done / self.total if self.total else 1.0
 
     def on_line(self, line: str) -> None:
-        if not line.startswith(MARK):
+        event = _event(line)
+        if event is None:
             self.task.log(line)
-            return
-        try:
-            event = json.loads(line[len(MARK) :])
-        except ValueError:
-            self.task.log(line)
+            self.tail = [*self.tail[-OUTPUT_TAIL + 1 :], line]
             return
         kind = event.get("e")
         name = event.get("name", "")
@@ -422,25 +434,292 @@ class _Progress:
         elif kind == "op_done":
             self.done += 1
             self.task.set_progress(self.fraction())
-        elif kind == "error":
-            self.error = str(event.get("message") or "unknown error")
-            self.task.log(f"error: {self.error}")
+
+
+def _event(line: str) -> dict[str, Any] | None:
+    """The event of a worker's ``@envmod`` line; None for free text."""
+    if not line.startswith(MARK):
+        return None
+    try:
+        event = json.loads(line[len(MARK) :])
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+# -- install workers (parent side) -----------------------------------------------------
+
+#: the worker's module, run with ``python -m``
+WORKER_MODULE = "jupyter_envmod.engines.rattler_worker"
+#: idle workers kept for later jobs
+_MAX_IDLE = 1
+#: seconds to wait for a SIGKILLed worker to be gone before giving up on reaping it
+_REAP_TIMEOUT = 10.0
+
+
+class _Worker:
+    """One install worker process: ``python -m …rattler_worker`` in its own process
+    group, stdin/stdout pipes (stderr merged into stdout)."""
+
+    def __init__(self) -> None:
+        self.argv = [sys.executable, "-m", WORKER_MODULE, str(os.getpid())]
+        self.owner = os.getpid()
+        self.env = dict(os.environ)
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.stdin = cast(IO[bytes], self.proc.stdin)  # not None: PIPE
+        self.stdout = cast(IO[bytes], self.proc.stdout)
+        os.set_blocking(self.stdout.fileno(), False)
+        self.jobs = 0
+        self._buffer = b""
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def usable(self) -> bool:
+        """Alive, and started with the environment variables the parent has now."""
+        return self.proc.poll() is None and self.env == os.environ
+
+    async def run(self, job: dict[str, Any], on_line: Callable[[str], None]) -> dict[str, Any] | None:
+        """Send ``job``, hand every line but the final one to ``on_line`` and return
+        the ``done`` event; None when the worker died first."""
+        loop = asyncio.get_running_loop()
+        finished: asyncio.Future[dict[str, Any] | None] = loop.create_future()
+        fd = self.stdout.fileno()
+        self.jobs += 1
+        job = {**job, "id": self.jobs}
+
+        def finish(result: dict[str, Any] | None) -> None:
+            if not finished.done():
+                finished.set_result(result)
+
+        def readable() -> None:
+            try:
+                data = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:  # end of file: the worker is gone
+                loop.remove_reader(fd)
+                finish(None)
+                return
+            *lines, self._buffer = (self._buffer + data).split(b"\n")
+            for raw in lines:
+                text = raw.decode(errors="replace")
+                event = _event(text)
+                if event is not None and event.get("e") == "done" and event.get("id") == job["id"]:
+                    finish(event)
+                elif not finished.done():
+                    try:
+                        on_line(text)
+                    except Exception as err:  # fail the job (and so discard the worker), never hang
+                        finished.set_exception(err)
+
+        loop.add_reader(fd, readable)
+        try:
+            try:
+                self.stdin.write(json.dumps(job).encode() + b"\n")
+                self.stdin.flush()
+            except OSError:  # a broken pipe: the worker is gone; its output says why
+                pass
+            return await finished
+        finally:
+            loop.remove_reader(fd)
+
+    def kill(self) -> None:
+        """SIGKILL the worker's process group (not yet reaped: its pid is still ours)."""
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+    async def stop(self) -> int | None:
+        """Kill the worker and wait until it is gone; its exit code (None: not reaped
+        within the timeout — left to :meth:`_Pool.reap`)."""
+        self.kill()
+        deadline = time.monotonic() + _REAP_TIMEOUT
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.002)
+        if self.proc.returncode is not None:
+            self.close_pipes()
+        return self.proc.returncode
+
+    def retire(self, timeout: float = 1.0) -> bool:
+        """End an idle worker: close its stdin (it exits at end of file), SIGKILL as
+        a backstop, and reap it, waiting at most ``timeout`` seconds; reaped?"""
+        self.kill()
+        self.close_pipes()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=timeout)
+        return self.proc.returncode is not None
+
+    def close_pipes(self) -> None:
+        for pipe in (self.stdin, self.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+
+class _Pool:
+    """The process's install workers: idle ones for the next job, busy ones, and
+    killed ones not reaped yet."""
+
+    def __init__(self) -> None:
+        self.idle: list[_Worker] = []
+        self.busy: set[_Worker] = set()
+        self.dying: list[_Worker] = []
+        #: a forked child's copies of its parent's workers
+        self.foreign: list[_Worker] = []
+
+    def warm(self) -> None:
+        """Make sure an idle worker exists (or is starting): an install is coming."""
+        self._prune()
+        if not self.idle:
+            with contextlib.suppress(OSError):  # the job will say what is wrong
+                self.idle.append(_Worker())
+
+    def _take(self) -> _Worker:
+        self._prune()
+        worker = self.idle.pop() if self.idle else _Worker()
+        self.busy.add(worker)
+        return worker
+
+    def _give_back(self, worker: _Worker) -> None:
+        self.busy.discard(worker)
+        if worker.usable() and len(self.idle) < _MAX_IDLE:
+            self.idle.append(worker)
+        elif not worker.retire():
+            self.dying.append(worker)
+
+    async def _discard(self, worker: _Worker) -> int | None:
+        self.busy.discard(worker)
+        code = await worker.stop()
+        if code is None:
+            self.dying.append(worker)
+        return code
+
+    def _prune(self) -> None:
+        """Drop idle workers that died or whose environment is stale; reap the dying."""
+        for worker in [w for w in self.idle if not w.usable()]:
+            self.idle.remove(worker)
+            if not worker.retire():
+                self.dying.append(worker)
+        for worker in [w for w in self.dying if w.proc.poll() is not None]:
+            self.dying.remove(worker)
+            worker.close_pipes()
+
+    async def run(self, job: dict[str, Any], progress: _Progress, prefix: Path) -> None:
+        """Run one install job in a worker; OperationFailed when it fails."""
+        try:
+            worker = self._take()
+        except OSError as err:
+            raise OperationFailed(
+                f"Installing packages into {prefix} failed: could not start the install worker: {err}",
+                details={"argv": [sys.executable, "-m", WORKER_MODULE]},
+            ) from None
+        progress.task.log(f"install worker {worker.pid}, job {worker.jobs + 1}")
+        try:
+            done = await worker.run(job, progress.on_line)
+        except BaseException:  # cancelled: the work must really stop before this returns
+            worker.kill()  # now, even if a second cancel cuts the wait for its end short
+            await asyncio.shield(self._discard(worker))
+            raise
+        if done is not None and done.get("ok"):
+            self._give_back(worker)
+            return
+        code = await self._discard(worker)
+        if done is None:
+            reason = f"the install worker exited unexpectedly (exit code {code})"
+        else:
+            reason = str(done.get("message") or "unknown error")
+            progress.task.log(f"error: {reason}")
+        raise OperationFailed(
+            f"Installing packages into {prefix} failed: {reason}",
+            details={"argv": worker.argv, "returncode": code, "output_tail": progress.tail or reason.splitlines()},
+        )
+
+    def close(self) -> None:
+        """Kill every worker of this process (at interpreter exit)."""
+        workers = [*self.idle, *self.busy, *self.dying]
+        self.idle, self.busy, self.dying = [], set(), []
+        for worker in workers:
+            if worker.owner == os.getpid():
+                worker.kill()
+        for worker in workers:
+            if worker.owner == os.getpid():
+                worker.retire(_REAP_TIMEOUT)
+
+    def forget(self) -> None:
+        """Drop every worker without touching it (a forked child: they are the
+        parent's). They are kept referenced, never collected: a collected ``Popen``
+        whose process still runs warns."""
+        self.foreign.extend([*self.idle, *self.busy, *self.dying])
+        self.idle, self.busy, self.dying = [], set(), []
+
+
+_POOL = _Pool()
+atexit.register(_POOL.close)
+os.register_at_fork(after_in_child=_POOL.forget)
 
 
 # -- helpers ---------------------------------------------------------------------------
 
 
+_client: tuple[dict[str, str], Client] | None = None
+
+
+def _http_client() -> Client:
+    """The process's HTTP client (gateways, downloads): ``rattler.Client()``, the plain client
+    ``Gateway()`` builds for itself when given none (no middleware; the same requests,
+    user agent and credentials, checked against a local server). Building one costs
+    about 4 ms (TLS setup), as much as the rest of a small solve, so it is built
+    once, and again only when the environment variables change (reqwest reads the
+    proxy variables when a client is built)."""
+    global _client
+    from rattler import Client
+
+    env = dict(os.environ)
+    if _client is None or _client[0] != env:
+        _client = (env, Client())
+    return _client[1]
+
+
+#: when the last py-rattler coroutine awaited here finished (time.monotonic)
+_last_settled = 0.0
+#: how long the process must live on after that (see :func:`_settled`)
+_SETTLE = 0.01
+
+
 async def _settled(awaitable: Awaitable[T]) -> T:
-    """Await a py-rattler coroutine, then give its tokio thread 10 ms to finish handing
-    the result over. pyo3-async-runtimes' thread releases the GIL inside
+    """Await a py-rattler coroutine and note when it finished, so that the process
+    gives its tokio thread 10 ms to finish handing the result over before it exits
+    (:func:`_settle_at_exit`). pyo3-async-runtimes' thread releases the GIL inside
     ``call_soon_threadsafe`` and takes it back afterwards; a process that exits in that
-    gap crashes (SIGSEGV in ``set_result``, measured in ~1 of 2 runs of a script that
-    exits right after ``Gateway.query``; 0 of 40 with this pause). Harmless in a
-    long-running server, but the CLI exits right after an operation."""
+    gap crashes (SIGSEGV in ``set_result``: 9 of 40 runs of a script that exits right
+    after ``Gateway.query``; 0 of 40 with a 10 ms pause after the call, 0 of 140 with
+    the pause at exit instead). Only exiting matters (a long-running server never
+    does it right after a call), so the pause is paid once, at exit, and only when a
+    call finished less than 10 ms before, not after every call."""
+    global _last_settled
     try:
         return await awaitable
     finally:
-        await asyncio.sleep(0.01)
+        _last_settled = time.monotonic()
+
+
+def _settle_at_exit() -> None:
+    """atexit: runs before the interpreter starts finalizing."""
+    wait = _last_settled + _SETTLE - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)
+
+
+atexit.register(_settle_at_exit)
 
 
 def _channel_url(raw: str) -> str:
@@ -630,13 +909,12 @@ async def _record_from_archive(url: str, channel: str) -> RepoDataRecord:
             if not path.is_file():
                 raise InvalidInput(f"Package file {path} does not exist.", details={"field": "explicit", "url": url})
         else:
-            from rattler import Client
             from rattler.package_streaming import download_to_path
 
             tmp = tempfile.mkdtemp(prefix="envmod-rattler-")
             path = Path(tmp) / Path(parsed.path).name
             try:
-                await _settled(download_to_path(Client(), url, path))
+                await _settled(download_to_path(_http_client(), url, path))
             except Exception as err:
                 raise OperationFailed(f"Could not download {url}: {err}", details={"url": url}) from None
         record = await _settled(RepoDataRecord.from_package_archive(path))
@@ -656,121 +934,3 @@ def _file_md5(path: Path) -> bytes:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.digest()
-
-
-# -- the child process -----------------------------------------------------------------
-
-
-def _emit(lock: threading.Lock, **event: Any) -> None:
-    with lock:
-        sys.stdout.write(MARK + json.dumps(event) + "\n")
-        sys.stdout.flush()
-
-
-def _reporter() -> Any:
-    from rattler import InstallerReporter
-
-    lock = threading.Lock()
-    # The protocol's no-op defaults are what we want for the other callbacks; mypy
-    # would call them abstract (empty bodies), hence the Any base.
-    base: Any = InstallerReporter
-
-    class JsonReporter(base):  # type: ignore[misc]
-        """Prints one ``@envmod`` line per event the parent cares about."""
-
-        def on_transaction_start(self, total_operations: int) -> None:
-            _emit(lock, e="start", total=total_operations)
-
-        def on_populate_cache_start(self, operation: int, package_name: str) -> int:
-            _emit(lock, e="fetch", name=package_name)
-            return operation
-
-        def on_link_start(self, operation: int, package_name: str) -> int:
-            _emit(lock, e="link", name=package_name)
-            return operation
-
-        def on_unlink_start(self, operation: int, package_name: str) -> int:
-            _emit(lock, e="unlink", name=package_name)
-            return operation
-
-        def on_transaction_operation_complete(self, operation: int) -> None:
-            _emit(lock, e="op_done")
-
-    return JsonReporter()
-
-
-async def _child_install(job: dict[str, Any]) -> None:
-    from rattler import MatchSpec, PrefixRecord, install
-
-    records = [PrefixRecord.from_path(p) for p in job["records"]]
-    specs = [MatchSpec(s) for s in job["requested_specs"]]
-    kwargs: dict[str, Any] = {
-        "target_prefix": job["prefix"],
-        "cache_dir": job["cache_dir"],
-        "show_progress": False,
-        "reporter": _reporter(),
-    }
-    try:
-        await install(cast(Any, records), requested_specs=specs, **kwargs)
-    except TypeError as err:  # py-rattler 0.28 hands MatchSpec over without unwrapping it
-        if "PyMatchSpec" not in str(err):
-            raise
-        await install(cast(Any, records), requested_specs=cast(Any, [s._match_spec for s in specs]), **kwargs)
-
-
-def _die_with_parent(parent: int) -> None:
-    """End this child when the process that started it dies (a SIGKILLed server or
-    CLI): it runs in its own session, so nothing else would stop it. Linux: the
-    kernel's parent-death signal; elsewhere (and as a backstop) a thread watching the
-    parent pid."""
-    with contextlib.suppress(Exception):
-        import ctypes
-        import signal
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            threading.Event().wait(0.5)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="envmod-parent-watch", daemon=True).start()
-
-
-def main(argv: list[str]) -> int:
-    """Child entry point: ``python -m jupyter_envmod.engines.rattler_engine JOB``."""
-    if len(argv) != 1:
-        sys.stderr.write("usage: python -m jupyter_envmod.engines.rattler_engine JOB.json\n")
-        return 2
-    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    if job.get("parent"):
-        _die_with_parent(int(job["parent"]))
-    lock = threading.Lock()
-    try:
-        asyncio.run(_child_install(job))
-    except Exception as err:
-        _emit(lock, e="error", message=f"{type(err).__name__}: {err}")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    # os._exit, not sys.exit: at interpreter shutdown rattler's tokio threads still
-    # release Python objects (the reporter) and crash the finalizing interpreter
-    # (SIGSEGV, or "PyGILState_Release: thread state must be current") in about one
-    # run of ten. The transaction is complete here; there is nothing left to clean up.
-    code = 1
-    try:
-        code = main(sys.argv[1:])
-    except BaseException:
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)

@@ -3,7 +3,9 @@ file:// channel (tests/localchannel.py) into temp dirs, the engine's methods cal
 directly with a bare Task. Create, dry runs, install/update/remove plans, requested
 flags, unsatisfiable and bad input, explicit round trips (including a package read
 from its archive and an http:// channel), the per-user default cache, progress
-phases, and a cancel that really stops the install."""
+phases, a cancel that really stops the install, and the install worker's life:
+warmed during the solve, reused, one per concurrent install, replaced after a cancel,
+a death or a change of environment variables, gone with its parent."""
 
 from __future__ import annotations
 
@@ -11,16 +13,21 @@ import asyncio
 import functools
 import http.server
 import os
+import re
 import shutil
+import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jupyter_envmod.config import EnvMod
+from jupyter_envmod.engines import rattler_engine
 from jupyter_envmod.engines.rattler_engine import RattlerEngine
 from jupyter_envmod.errors import InvalidInput, OperationFailed, Unsatisfiable
 from jupyter_envmod.models import Plan
@@ -222,7 +229,7 @@ async def test_failed_install_is_operation_failed(tmp_path, py, local_channel):
         await engine.create(prefix, python=py, specs=["alpha"], channels=[], task=task)
     assert "alpha-2.0-0.conda" in err.value.message
     assert str(prefix) in err.value.message
-    assert err.value.details["argv"][1:3] == ["-m", "jupyter_envmod.engines.rattler_engine"]
+    assert err.value.details["argv"][1:3] == ["-m", "jupyter_envmod.engines.rattler_worker"]
 
 
 async def test_explicit_round_trip(engine, tmp_path, py, local_channel):
@@ -347,6 +354,10 @@ async def test_cancel_stops_the_install(tmp_path, py, local_channel):
     latency = time.monotonic() - cancelled
     print(f"cancel latency {latency:.3f} s")
     assert latency < 2.0
+    # the worker was killed and reaped before the cancel returned, and is not reused
+    [pid] = worker_pids(task)
+    assert gone(pid)
+    assert pid not in [w.pid for w in rattler_engine._POOL.idle]
 
     # nothing keeps writing after the cancel returned
     await asyncio.sleep(1.0)
@@ -355,8 +366,145 @@ async def test_cancel_stops_the_install(tmp_path, py, local_channel):
 
     # the cut-off cache entry is not trusted: a new install gets every file
     started = time.monotonic()
-    await engine.install(prefix, ["slowpkg"], channels=[], task=new_task(prefix))
+    task = new_task(prefix)
+    await engine.install(prefix, ["slowpkg"], channels=[], task=task)
     print(f"slowpkg install {time.monotonic() - started:.1f} s")
+    assert worker_pids(task) != [pid]
     files = list((prefix / "share" / "slowpkg").rglob("*.txt"))
     assert len(files) == SLOW_DIRS * SLOW_FILES
     assert all(os.path.getsize(f) > 0 for f in files[:50])
+
+
+# -- the install worker ------------------------------------------------------------------
+
+
+def worker_pids(task: Task) -> list[int]:
+    """The install workers a task's jobs ran in, from its log."""
+    lines = [e["line"] for e in task.log_since(0)[0]]
+    return [int(m.group(1)) for line in lines if (m := re.match(r"install worker (\d+),", line))]
+
+
+def gone(pid: int) -> bool:
+    """The process has ended (a zombie not reaped yet counts as ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+async def test_worker_is_warmed_during_the_solve_and_reused(engine, tmp_path, py, monkeypatch):
+    rattler_engine._POOL.close()  # start from no worker at all
+    solving: list[list[int]] = []
+    solve = engine._solve
+
+    async def watched(*args: Any, **kwargs: Any) -> Any:
+        solving.append([w.pid for w in rattler_engine._POOL.idle])
+        return await solve(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_solve", watched)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    task1, task2 = new_task(first), new_task(second)
+    await engine.create(first, python=py, specs=["alpha"], channels=[], task=task1)
+    await engine.create(second, python=py, specs=["beta"], channels=[], task=task2)
+    # the worker was started before the solve began, and both jobs ran in it
+    assert len(solving[0]) == 1
+    assert worker_pids(task1) == worker_pids(task2) == solving[0]
+    assert [w.pid for w in rattler_engine._POOL.idle] == solving[0]
+    assert not rattler_engine._POOL.busy
+
+    # a dry run starts nothing; a changed environment gets a fresh worker
+    rattler_engine._POOL.close()
+    await engine.create(tmp_path / "dry", python=py, specs=["alpha"], channels=[], task=new_task(first), dry_run=True)
+    assert not rattler_engine._POOL.idle
+    await engine.install(first, ["beta"], channels=[], task=new_task(first))
+    [before] = rattler_engine._POOL.idle
+    monkeypatch.setenv("ENVMOD_TEST_MARKER", "1")
+    task = new_task(first)
+    await engine.install(first, ["gamma"], channels=[], task=task)
+    assert worker_pids(task) != [before.pid]
+    assert gone(before.pid)
+
+
+async def test_concurrent_installs_get_their_own_workers(engine, tmp_path, py):
+    prefixes = [tmp_path / f"env{i}" for i in range(2)]
+    for prefix in prefixes:
+        await create(engine, prefix, py, ["alpha"])
+    tasks = [new_task(p) for p in prefixes]
+    started = time.monotonic()
+    installs = [engine.install(p, ["tinypy"], channels=[], task=t) for p, t in zip(prefixes, tasks, strict=True)]
+    await asyncio.gather(*installs)
+    print(f"two installs at once: {time.monotonic() - started:.2f} s")
+    [pid1], [pid2] = (worker_pids(t) for t in tasks)
+    assert pid1 != pid2
+    assert all(versions(engine, p)["tinypy"] == "1.1" for p in prefixes)
+    assert len(rattler_engine._POOL.idle) == 1  # one kept, the other retired
+    assert not rattler_engine._POOL.busy
+    assert gone(pid1) != gone(pid2)
+
+
+async def test_worker_that_dies_fails_the_job_and_is_replaced(tmp_path, py, local_channel):
+    engine = RattlerEngine(EnvMod(cache_dir=str(tmp_path / "cache"), channels=[local_channel.url]))
+    prefix = tmp_path / "env"
+    await create(engine, prefix, py, ["alpha"])
+    before = tree(prefix)
+    task = new_task(prefix)
+    running = asyncio.ensure_future(engine.install(prefix, ["slowpkg"], channels=[], task=task))
+    for _ in range(1000):
+        if running.done() or any(e["line"] == "fetching slowpkg" for e in task.log_since(0)[0]):
+            break
+        await asyncio.sleep(0.01)
+    [pid] = worker_pids(task)
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(OperationFailed) as err:
+        await running
+    assert "exited unexpectedly" in err.value.message
+    assert err.value.details["returncode"] == -signal.SIGKILL
+    assert pid not in [w.pid for w in rattler_engine._POOL.idle]
+    assert tree(prefix) == before
+
+    task = new_task(prefix)
+    await engine.install(prefix, ["beta"], channels=[], task=task)
+    assert worker_pids(task) != [pid]
+    assert "beta" in versions(engine, prefix)
+
+
+def test_worker_dies_with_its_parent(tmp_path):
+    """A parent killed with SIGKILL (no atexit): the worker reads end of file and exits."""
+    script = (
+        "import os, signal, sys\n"
+        "from jupyter_envmod.engines import rattler_engine\n"
+        "rattler_engine._POOL.warm()\n"
+        "print(rattler_engine._POOL.idle[0].pid, flush=True)\n"
+        "sys.stdin.readline()\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tmp_path
+    )
+    assert parent.stdout is not None
+    assert parent.stdin is not None
+    pid = int(parent.stdout.readline())
+    time.sleep(0.3)
+    assert not gone(pid)
+    parent.stdin.write("\n")
+    parent.stdin.close()
+    parent.wait()
+    parent.stdout.close()
+    for _ in range(100):
+        if gone(pid):
+            break
+        time.sleep(0.02)
+    assert gone(pid)
+
+
+def test_no_worker_outlives_a_clean_exit(tmp_path):
+    script = (
+        "from jupyter_envmod.engines import rattler_engine\n"
+        "rattler_engine._POOL.warm()\n"
+        "print(rattler_engine._POOL.idle[0].pid)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert gone(int(done.stdout))
