@@ -90,23 +90,22 @@ class CreatePlan:
         }
 
 
-def _names(specs: list[str]) -> set[str]:
-    """Package names of conda specs or PEP 508 requirements (lower-cased)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    names = set()
-    for spec in specs:
-        try:
-            names.add(Requirement(spec).name.lower().replace("_", "-"))
-            continue
-        except InvalidRequirement:
-            pass
-        names.add(spec.split()[0].split("=")[0].split("<")[0].split(">")[0].split("[")[0].lower())
-    return names
-
-
 def _spec_name(spec: str) -> str:
-    return next(iter(_names([spec])))
+    """The package name of an (already validated) PEP 508 requirement or conda
+    MatchSpec, normalised so that both spellings of a name compare equal."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        return canonicalize_name(Requirement(spec).name)
+    except InvalidRequirement:  # conda syntax such as numpy=1.26=py311_0
+        import rattler
+
+        return str(rattler.MatchSpec(spec).name.normalized)
+
+
+def _names(specs: list[str]) -> set[str]:
+    return {_spec_name(s) for s in specs}
 
 
 class Environments:
@@ -214,11 +213,7 @@ class Environments:
                     details={"field": "engine"},
                 )
             # conda-style "python=3.11" in an environment.yml sets the version; other conda specs have no meaning here
-            others = []
-            for p in packages:
-                if _spec_name(p) == "python":
-                    continue
-                others.append(p)
+            others = [p for p in packages if _spec_name(p) != "python"]
             if spec is not None and spec.conda and [p for p in spec.conda if _spec_name(p) != "python"]:
                 raise InvalidInput(
                     f"{spec.source} lists conda packages ({', '.join(spec.conda)}); the venv engine installs pip "
@@ -278,20 +273,24 @@ class Environments:
         """Conda engines get the conda specs (pip ones follow through uv); venv gets the pip ones."""
         return plan.packages if engine.kind == "conda" else plan.pip_packages
 
+    async def _engine_step(self, plan: CreatePlan, engine: Engine, task: Task, *, dry_run: bool) -> Plan:
+        """The engine's part of a create: an explicit package list, or a solve."""
+        if plan.explicit:
+            if not isinstance(engine, CondaEngine):
+                raise InvalidInput("explicit package lists need a conda engine", details={"field": "engine"})
+            return await engine.install_explicit(plan.prefix, plan.explicit, task=task, dry_run=dry_run)
+        return await engine.create(
+            plan.prefix,
+            python=plan.python,
+            specs=self._engine_specs(plan, engine),
+            channels=plan.channels,
+            task=task,
+            dry_run=dry_run,
+        )
+
     async def _dry_create(self, plan: CreatePlan, task: Task) -> dict[str, Any]:
         engine = self.engine(plan.engine)
-        if plan.explicit:
-            assert isinstance(engine, CondaEngine)  # noqa: S101 - validate_create refuses explicit for venv
-            result = await engine.install_explicit(plan.prefix, plan.explicit, task=task, dry_run=True)
-        else:
-            result = await engine.create(
-                plan.prefix,
-                python=plan.python,
-                specs=self._engine_specs(plan, engine),
-                channels=plan.channels,
-                task=task,
-                dry_run=True,
-            )
+        result = await self._engine_step(plan, engine, task, dry_run=True)
         if plan.pip_packages and engine.kind == "conda":
             task.log(f"pip packages to install after the conda step: {', '.join(plan.pip_packages)}")
         return {"dry_run": True, "plan": result.to_json(), "summary": result.summary(), "request": plan.to_json()}
@@ -299,18 +298,7 @@ class Environments:
     async def _create(self, plan: CreatePlan, state: EnvState, task: Task) -> dict[str, Any]:
         engine = self.engine(plan.engine)
         try:
-            if plan.explicit:
-                if not isinstance(engine, CondaEngine):
-                    raise InvalidInput("explicit package lists need a conda engine", details={"field": "engine"})
-                result = await engine.install_explicit(plan.prefix, plan.explicit, task=task)
-            else:
-                result = await engine.create(
-                    plan.prefix,
-                    python=plan.python,
-                    specs=self._engine_specs(plan, engine),
-                    channels=plan.channels,
-                    task=task,
-                )
+            result = await self._engine_step(plan, engine, task, dry_run=False)
             if plan.pip_packages and engine.kind == "conda":
                 task.set_phase("pip")
                 result.extend(await self.uvpip().install(plan.prefix / "bin" / "python", plan.pip_packages, task=task))

@@ -91,7 +91,10 @@ class Task:
 
     def log_since(self, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Log lines with offset >= ``offset`` and the offset to ask for next time."""
-        lines = [{"offset": o, "time": t, "line": text} for o, t, text in self._log if o >= offset]
+        # offsets in the log are consecutive, so the first wanted line's index is arithmetic
+        first = self._log[0][0] if self._log else self._next_offset
+        start = max(0, offset - first)
+        lines = [{"offset": o, "time": t, "line": text} for o, t, text in itertools.islice(self._log, start, None)]
         return lines, self._next_offset
 
     # -- running child processes ---------------------------------------------------

@@ -19,6 +19,7 @@ class TaskProgress:
         self._progress: Any = None
         self._bar: Any = None
         self._last_phase = ""
+        self._offset = 0  # next log line to print (verbose)
 
     def __enter__(self) -> TaskProgress:
         if self.tty:
@@ -52,7 +53,7 @@ class TaskProgress:
 
     def _on_event(self, task: Task, event: str) -> None:
         if event == "log" and self.verbose:
-            lines, _ = task.log_since(max(0, task.log_since(0)[1] - 1))
+            lines, self._offset = task.log_since(self._offset)
             for line in lines:
                 self._print(line["line"])
         if event in ("phase", "progress"):
