@@ -19,6 +19,16 @@ def local_channel(tmp_path_factory):
 
 
 @pytest.fixture
+def gate(local_channel):
+    """The local channel over http://, holding ``slowpkg`` downloads half way until
+    ``gate.open()`` (tests/gate.py): cancel and crash tests act at an exact moment."""
+    from tests.gate import serve_gated
+
+    with serve_gated(local_channel.path) as gate:
+        yield gate
+
+
+@pytest.fixture
 def envmod_config() -> dict:
     """EnvMod traits for the test server; override in a test module to change them."""
     return {}

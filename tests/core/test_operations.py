@@ -55,6 +55,21 @@ def envs(home, tmp_path, cache, local_channel) -> Environments:
     return Environments(envmod)
 
 
+@pytest.fixture
+def gated_envs(home, tmp_path, gate, local_channel) -> Environments:
+    """Like ``envs``, on the gated http:// channel with a cache of its own, so that
+    slowpkg's download is really made and held until ``gate.open()``."""
+    cache = tmp_path / "gated-cache"
+    cache.mkdir(mode=0o700)
+    envmod = EnvMod(
+        env_dirs=[str(tmp_path / "envs")],
+        cache_dir=str(cache),
+        channels=[gate.url],
+        default_python=".".join(local_channel.python_version.split(".")[:2]),
+    )
+    return Environments(envmod)
+
+
 async def run(task: Task) -> Task:
     await task.wait()
     assert task.state == SUCCEEDED, task.error
@@ -164,9 +179,12 @@ async def test_unsatisfiable_leaves_nothing(envs, tmp_path):
     assert not (tmp_path / "envs" / "bad").exists()
 
 
-async def test_cancel_create_removes_it_and_cancel_install_restores(envs, tmp_path):
+async def test_cancel_create_removes_it_and_cancel_install_restores(gated_envs, gate, tmp_path):
+    envs = gated_envs
     task = envs.create(CreateOptions(name="slow", packages=["slowpkg"]))
-    await _wait_for_phase(task, ("downloading", "linking", "installing"))
+    await gate.held(1)
+    assert task.phase in ("downloading", "linking", "installing")
+    assert (tmp_path / "envs" / "slow").exists()
     task.cancel()
     await task.wait()
     assert task.state == CANCELLED
@@ -176,7 +194,8 @@ async def test_cancel_create_removes_it_and_cancel_install_restores(envs, tmp_pa
     env = envs.find(name="keep")
     before = pkgset(envs, env)
     task = envs.change(env, ChangeRequest("install", ["slowpkg"]))
-    await _wait_for_phase(task, ("downloading", "linking", "installing"))
+    await gate.held(2)  # the cut-off download of the cancelled create is not reused
+    assert envs.find(name="keep").state == "busy"
     task.cancel()
     await task.wait()
     assert task.state == CANCELLED
@@ -186,19 +205,12 @@ async def test_cancel_create_removes_it_and_cancel_install_restores(envs, tmp_pa
     assert not (env.prefix / "share" / "slowpkg").exists()
 
 
-async def _wait_for_phase(task: Task, phases: tuple[str, ...]) -> None:
-    for _ in range(600):
-        if task.phase in phases or task.done:
-            break
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.3)
-    assert not task.done, "the operation finished before it could be cancelled"
-
-
-async def test_second_operation_is_refused_at_once(envs):
+async def test_second_operation_is_refused_at_once(gated_envs, gate):
+    envs = gated_envs
     await run(envs.create(CreateOptions(name="locked", packages=["alpha"])))
     env = envs.find(name="locked")
     first = envs.change(env, ChangeRequest("install", ["slowpkg"]))
+    await gate.held()
     started = time.monotonic()
     with pytest.raises(Busy) as err:
         envs.change(env, ChangeRequest("install", ["beta"]))
@@ -208,16 +220,23 @@ async def test_second_operation_is_refused_at_once(envs):
     with pytest.raises(Busy):
         envs.delete(env)
     assert envs.find(name="locked").state == "busy"
+    gate.open()
     await run(first)
     assert envs.find(name="locked").state == "ready"
 
 
-def test_killed_worker_leaves_interrupted_then_retry(envs, tmp_path, home, local_channel, cache):
+def test_killed_worker_leaves_interrupted_then_retry(gated_envs, gate, tmp_path, home):
     """A CLI create killed with SIGKILL mid-install lists as interrupted; retry finishes it."""
+    envs = gated_envs
     config_dir = tmp_path / "jupyter-config"
     config_dir.mkdir()
     config = {
-        "EnvMod": {"env_dirs": [str(tmp_path / "envs")], "cache_dir": str(cache), "channels": [local_channel.url]}
+        "EnvMod": {
+            "env_dirs": [str(tmp_path / "envs")],
+            "cache_dir": envs.envmod.cache_dir,
+            "channels": [gate.url],
+            "default_python": envs.envmod.default_python,
+        }
     }
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir), "HOME": str(home)}
@@ -227,16 +246,15 @@ def test_killed_worker_leaves_interrupted_then_retry(envs, tmp_path, home, local
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    prefix = tmp_path / "envs" / "crash"
-    for _ in range(600):
-        if (prefix / "share" / "slowpkg").exists() or proc.poll() is not None:
-            break
-        time.sleep(0.02)
+    gate.held_sync(stop=lambda: proc.poll() is not None)
+    assert proc.poll() is None, "the CLI ended before its install could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     [listed] = [e for e in envs.all() if e.name == "crash"]
     assert listed.state == "interrupted"
     assert listed.to_json()["operation"]["kind"] == "create"
+
+    gate.open()
 
     async def retry() -> Task:
         return await run(envs.retry(envs.find(name="crash")))

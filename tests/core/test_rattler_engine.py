@@ -334,19 +334,15 @@ async def test_default_cache_is_per_user(tmp_path, py, local_channel, monkeypatc
     assert (tmp_path / "xdg" / "rattler" / "cache" / "pkgs" / "alpha-2.0-0").is_dir()
 
 
-async def test_cancel_stops_the_install(tmp_path, py, local_channel):
-    engine = RattlerEngine(EnvMod(cache_dir=str(tmp_path / "cache"), channels=[local_channel.url]))
+async def test_cancel_stops_the_install(tmp_path, py, gate):
+    engine = RattlerEngine(EnvMod(cache_dir=str(tmp_path / "cache"), channels=[gate.url]))
     prefix = tmp_path / "env"
     await create(engine, prefix, py, ["alpha"])
     before = tree(prefix)
     task = new_task(prefix)
     running = asyncio.ensure_future(engine.install(prefix, ["slowpkg"], channels=[], task=task))
-    for _ in range(1000):
-        if running.done() or any(e["line"] == "fetching slowpkg" for e in task.log_since(0)[0]):
-            break
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.5)
-    assert not running.done(), "slowpkg installed before it could be cancelled"
+    await gate.held()  # the worker is half way through downloading slowpkg
+    assert not running.done()
     cancelled = time.monotonic()
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -365,6 +361,7 @@ async def test_cancel_stops_the_install(tmp_path, py, local_channel):
     assert "slowpkg" not in versions(engine, prefix)
 
     # the cut-off cache entry is not trusted: a new install gets every file
+    gate.open()
     started = time.monotonic()
     task = new_task(prefix)
     await engine.install(prefix, ["slowpkg"], channels=[], task=task)
@@ -445,17 +442,14 @@ async def test_concurrent_installs_get_their_own_workers(engine, tmp_path, py):
     assert gone(pid1) != gone(pid2)
 
 
-async def test_worker_that_dies_fails_the_job_and_is_replaced(tmp_path, py, local_channel):
-    engine = RattlerEngine(EnvMod(cache_dir=str(tmp_path / "cache"), channels=[local_channel.url]))
+async def test_worker_that_dies_fails_the_job_and_is_replaced(tmp_path, py, gate):
+    engine = RattlerEngine(EnvMod(cache_dir=str(tmp_path / "cache"), channels=[gate.url]))
     prefix = tmp_path / "env"
     await create(engine, prefix, py, ["alpha"])
     before = tree(prefix)
     task = new_task(prefix)
     running = asyncio.ensure_future(engine.install(prefix, ["slowpkg"], channels=[], task=task))
-    for _ in range(1000):
-        if running.done() or any(e["line"] == "fetching slowpkg" for e in task.log_since(0)[0]):
-            break
-        await asyncio.sleep(0.01)
+    await gate.held()
     [pid] = worker_pids(task)
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(OperationFailed) as err:
