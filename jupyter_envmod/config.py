@@ -22,7 +22,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
-from traitlets import Dict, Enum, Int, List, TraitError, Unicode, default
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Unicode, default
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import LazyConfigValue
 
@@ -281,6 +281,41 @@ class EnvMod(Configurable):
         ),
     )
 
+    activate_dir = Unicode(
+        config=True,
+        help=(
+            "Directory that receives activation scripts for batch jobs without a module "
+            "system: '<module name>.sh' (sh, bash, zsh) and '<module name>.csh' (csh, "
+            "tcsh), each defining a matching deactivate. Default: 'envmod/activate' in "
+            "the user's Jupyter data directory. " + PATH_EXPANSION_HELP
+        ),
+    )
+
+    @default("activate_dir")
+    def _default_activate_dir(self) -> str:
+        from jupyter_core.paths import jupyter_data_dir
+
+        return os.path.join(jupyter_data_dir(), "envmod", "activate")
+
+    kernel_keep_pythonpath = Bool(
+        False,
+        config=True,
+        help=(
+            "Keep a PYTHONPATH inherited from the server in generated kernels. By default "
+            "the kernel launcher drops it: packages from another Python shadowing the "
+            "environment's are a common cause of broken kernels."
+        ),
+    )
+
+    module_timeout = Float(
+        30.0,
+        config=True,
+        help=(
+            "Seconds the kernel launcher waits for the module system to load an "
+            "environment's module dependencies before the kernel start fails."
+        ),
+    )
+
     # -- templates --------------------------------------------------------------------
     template_dirs = List(
         Unicode(),
@@ -290,6 +325,15 @@ class EnvMod(Configurable):
             "Directories of site Jinja2 templates. A file here replaces the built-in "
             "template of the same file name (kernel.json, the kernel launcher, module "
             "files, activation scripts); earlier directories win. Each must exist. " + PATH_EXPANSION_HELP
+        ),
+    )
+
+    template_variables = Dict(
+        default_value={},
+        config=True,
+        help=(
+            "Site values for templates, available as {{ site.<key> }}, e.g. "
+            '{"support_url": "https://hpc.example.org/help"}. Keys must be identifiers.'
         ),
     )
 
@@ -363,7 +407,7 @@ class EnvMod(Configurable):
                 values = [v for v in values if v not in self.env_dirs and v not in self.shared_roots]
             for raw in values:
                 self._check_path(trait, raw, bad, must_exist=trait == "template_dirs")
-        for trait in ("kernel_dir", "module_dir"):
+        for trait in ("kernel_dir", "module_dir", "activate_dir"):
             self._check_path(trait, getattr(self, trait), bad)
         if self.cache_dir:
             self._check_path("cache_dir", self.cache_dir, bad)
@@ -401,6 +445,12 @@ class EnvMod(Configurable):
             if not _ENV_NAME.match(name):
                 bad("thread_variables", name, bad_name)
 
+        for key in self.template_variables:
+            if not key.isidentifier():
+                bad("template_variables", key, "keys are identifiers (letters, digits and '_'), used as site.<key>")
+        if not 0 < self.module_timeout <= 600:
+            bad("module_timeout", self.module_timeout, "give a number of seconds between 0 and 600")
+
         if not self.module_app or "/" in self.module_app or self.module_app in (".", ".."):
             bad("module_app", self.module_app, "give one directory name, e.g. 'conda-env'")
         if len(set(self.module_formats)) != len(self.module_formats):
@@ -414,8 +464,20 @@ class EnvMod(Configurable):
         if not 0 <= self.shared_umask <= 0o777:
             bad("shared_umask", self.shared_umask, "give a umask between 0 and 0o777, e.g. 0o002")
 
+        if self.template_dirs and not any(p["trait"] == "template_dirs" for p in problems):
+            self._check_templates(bad)
+
         if problems:
             raise ConfigError(problems)
+
+    def _check_templates(self, bad: Any) -> None:
+        """Render the site's templates with sample values now, so a typo fails at
+        load naming the file and line, not at kernel start."""
+        from .templating import Templates
+
+        for err in Templates.for_site(self).check(self):
+            where = f"{err.file}, line {err.line}" if err.line else err.file
+            bad("template_dirs", where, err.problem)
 
     @staticmethod
     def _check_path(trait: str, raw: str, bad: Any, must_exist: bool = False) -> None:
@@ -466,7 +528,8 @@ class EnvMod(Configurable):
 
     def effective(self) -> dict[str, Any]:
         """Every trait's effective value, paths expanded: what /envmod/site reports."""
-        paths = {"env_dirs", "allowed_roots", "template_dirs", "shared_roots", "kernel_dir", "module_dir"}
+        paths = {"env_dirs", "allowed_roots", "template_dirs", "shared_roots"}
+        paths |= {"kernel_dir", "module_dir", "activate_dir"}
         result: dict[str, Any] = {}
         for name in sorted(self.class_own_traits(config=True)):
             value = (

@@ -100,6 +100,8 @@ class Environment:
             "operation": operation,
             "kernel": generated.get("kernel"),
             "modules": generated.get("modules", []),
+            "module": generated.get("module"),
+            "module_deps": list(self.state_record.module_deps) if self.state_record else [],
         }
 
 

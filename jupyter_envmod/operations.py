@@ -17,14 +17,15 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from . import discovery
+from . import discovery, modsys
 from .discovery import Environment
 from .engines import get_engine
 from .engines.base import CondaEngine, Engine
-from .errors import InvalidInput
+from .errors import InvalidInput, Unsatisfiable
 from .models import ChangeRequest, Package, Plan
+from .outputs import OutputOptions, Outputs, writable
 from .specs import (
     EnvSpec,
     ExplicitEntry,
@@ -59,6 +60,8 @@ class CreateOptions:
     channels: list[str] = field(default_factory=list)
     spec: EnvSpec | None = None
     dry_run: bool = False
+    #: kernel and module files to write once the packages are in
+    outputs: OutputOptions = field(default_factory=OutputOptions)
 
 
 @dataclass
@@ -75,6 +78,10 @@ class CreatePlan:
     explicit: list[ExplicitEntry]
     variables: dict[str, str]
     dry_run: bool
+    outputs: OutputOptions = field(default_factory=OutputOptions)
+    #: module dependencies recorded for the environment, and where they were found
+    module_deps: list[str] = field(default_factory=list)
+    modulepath: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +94,15 @@ class CreatePlan:
             "channels": self.channels,
             "explicit": [e.to_line() for e in self.explicit],
             "variables": self.variables,
+            "kernel": {"create": self.outputs.kernel, "display_name": self.outputs.display_name},
+            "module": {
+                "create": self.outputs.module,
+                "formats": self.outputs.formats,
+                "module_dir": self.outputs.module_dir,
+                "module_app": self.outputs.module_app,
+            },
+            "module_deps": self.module_deps,
+            "modulepath": self.modulepath,
         }
 
 
@@ -109,9 +125,10 @@ def _names(specs: list[str]) -> set[str]:
 
 
 class Environments:
-    def __init__(self, envmod: EnvMod, tasks: TaskManager | None = None):
+    def __init__(self, envmod: EnvMod, tasks: TaskManager | None = None, outputs: Outputs | None = None):
         self.envmod = envmod
         self.tasks = tasks or TaskManager()
+        self.outputs = outputs or Outputs(envmod)
 
     # -- helpers ---------------------------------------------------------------------
     def engine(self, name: str) -> Engine:
@@ -226,7 +243,12 @@ class Environments:
             # a pinned python in the spec file became ``python`` above; drop it from the specs
             pinned = bool(spec and spec.python and not opts.python)
             packages = [check_conda_spec(p) for p in packages if not (pinned and _spec_name(p) == "python")]
+        outputs = opts.outputs.validate(self.envmod)
+        deps = modsys.module_deps(outputs.module_deps, capture_loaded=outputs.capture_loaded)
         return CreatePlan(
+            outputs=outputs,
+            module_deps=list(deps.modules),
+            modulepath=list(deps.modulepath),
             prefix=prefix,
             name=name or prefix.name,
             engine=engine,
@@ -263,6 +285,8 @@ class Environments:
             python=plan.python,
             channels=plan.channels,
             variables=plan.variables,
+            module_deps=plan.module_deps,
+            modulepath=plan.modulepath,
         )
         state.operation = {**operation_record(kind, task.id), "request": plan.to_json()}
         write_state(plan.prefix, state)
@@ -309,12 +333,60 @@ class Environments:
             write_state(plan.prefix, state)
             if engine.kind == "conda":
                 discovery.register_conda_prefix(plan.prefix, add=True)
+            generated = await self._create_outputs(plan, task)
         except BaseException:
             task.log(f"removing the unfinished environment {plan.prefix}")
-            await asyncio.shield(asyncio.to_thread(shutil.rmtree, plan.prefix, True))
+            await asyncio.shield(asyncio.to_thread(self._remove_unfinished, plan.prefix))
             raise
         env = discovery.inspect(str(plan.prefix), "created", self.envmod)
-        return {"environment": env.to_json() if env else None, "plan": result.to_json(), "summary": result.summary()}
+        return {
+            "environment": env.to_json() if env else None,
+            "plan": result.to_json(),
+            "summary": result.summary(),
+            **generated,
+        }
+
+    async def _create_outputs(self, plan: CreatePlan, task: Task) -> dict[str, Any]:
+        """The kernel and module files a create asked for (the environment is finished)."""
+        out = plan.outputs
+        if not (out.kernel or out.module):
+            return {}
+        env = self.find(path=str(plan.prefix))
+        result: dict[str, Any] = {}
+        if out.kernel:
+            task.set_phase("kernel")
+            await self._ensure_ipykernel(env, task)
+            env = self.find(path=str(plan.prefix))
+            info = await asyncio.to_thread(
+                self.outputs.write_kernel,
+                env,
+                display_name=out.display_name,
+                modules=plan.module_deps,
+                modulepath=plan.modulepath,
+            )
+            task.log(f"kernel {info.name} ({info.display_name!r}) written to {info.dir}")
+            result["kernel"] = info.to_json()
+        if out.module:
+            task.set_phase("module files")
+            result["module"] = await asyncio.to_thread(
+                self.outputs.write_modules,
+                env,
+                formats=out.formats,
+                module_dir=out.module_dir,
+                module_app=out.module_app,
+                modules=plan.module_deps,
+                modulepath=plan.modulepath,
+            )
+            for path in result["module"]["files"].values():
+                task.log(f"wrote {path}")
+        return result
+
+    def _remove_unfinished(self, prefix: Path) -> None:
+        """A failed create leaves nothing: its generated files and its directory."""
+        self.outputs.remove_kernels(str(prefix))
+        for f in self.outputs.module_files_for(str(prefix)):
+            f.path.unlink(missing_ok=True)
+        shutil.rmtree(prefix, ignore_errors=True)
 
     # -- package changes -----------------------------------------------------------------
     def change(self, env: Environment, request: ChangeRequest, *, dry_run: bool = False) -> Task:
@@ -470,6 +542,110 @@ class Environments:
             plan.variables = dict(state.variables)
         return self.start_create(plan, kind="clone")
 
+    # -- kernels and module files -----------------------------------------------------------
+    def _usable(self, env: Environment, what: str) -> None:
+        if env.kind not in ("conda", "venv") or env.state not in (discovery.READY, discovery.BUSY):
+            raise InvalidInput(
+                f"{env.path} is not a finished environment ({env.state}); cannot write {what} for it.",
+                details={"field": "path"},
+            )
+        if not env.python.exists():
+            raise InvalidInput(f"{env.path} has no bin/python; cannot write {what} for it.", details={"field": "path"})
+
+    def kernel(self, env: Environment, opts: OutputOptions | None = None) -> Task:
+        """Install ipykernel when missing and write (or rewrite) the environment's
+        kernelspec, as a task. Works for environments the user cannot write when they
+        already have ipykernel (adopt): nothing in them is touched then."""
+        opts = (opts or OutputOptions()).validate(self.envmod)
+        self._usable(env, "a kernel")
+        modules, modulepath = self.outputs.deps_for(env, opts)
+        needs_install = not has_ipykernel(env.prefix)
+        own = writable(env)
+        if needs_install and not own:
+            raise InvalidInput(
+                f"ipykernel is not installed in {env.path}, and you cannot change that environment "
+                f"(owner: {_owner(env.prefix)}). Ask its owner to install ipykernel, then run this again.",
+                details={"field": "path", "path": env.path},
+            )
+        task = Task("kernel", {"path": env.path, "name": env.name, "id": env.id})
+        lock: EnvLock | None = None
+        if own and env.managed:
+            lock = EnvLock(env.prefix)
+            lock.acquire(what="write the kernel of")
+
+        async def run(t: Task) -> dict[str, Any]:
+            if needs_install:
+                t.set_phase("installing ipykernel")
+                await self._ensure_ipykernel(env, t)
+            t.set_phase("writing the kernelspec")
+            self.outputs.record_deps(env, modules, modulepath)
+            fresh = self.find(path=env.path)
+            info = await asyncio.to_thread(
+                self.outputs.write_kernel,
+                fresh,
+                display_name=opts.display_name,
+                modules=modules,
+                modulepath=modulepath,
+            )
+            t.log(f"kernel {info.name} ({info.display_name!r}) written to {info.dir}")
+            return {"kernel": info.to_json()}
+
+        return self.tasks.start(task, run, cleanup=lock.release if lock else None)
+
+    async def _ensure_ipykernel(self, env: Environment, task: Task) -> None:
+        """ipykernel into the environment: a conda package when the channels have it,
+        else from the pip index with uv. Recorded as asked for by the user."""
+        if has_ipykernel(env.prefix):
+            task.log("ipykernel is already installed")
+            return
+        engine = self.engine(env.engine)
+        state = read_state(env.prefix)
+        manager: Literal["conda", "pip"] = "pip"
+        if env.kind == "conda":
+            channels = state.channels if state else []
+            try:
+                task.log("installing ipykernel from the conda channels")
+                await engine.install(env.prefix, ["ipykernel"], channels=channels, task=task)
+                manager = "conda"
+            except Unsatisfiable as err:
+                task.log(f"the conda channels do not offer ipykernel ({err.message.splitlines()[0]}); using pip")
+        if manager == "pip":
+            task.log("installing ipykernel with uv pip")
+            if env.kind == "venv":
+                await engine.install(env.prefix, ["ipykernel"], channels=[], task=task)
+            else:
+                await self.uvpip().install(env.python, ["ipykernel"], task=task)
+        state = read_state(env.prefix)
+        if state is not None and writable(env):
+            self._record_request(state, ChangeRequest("install", ["ipykernel"], manager))
+            write_state(env.prefix, state)
+
+    def module(self, env: Environment, opts: OutputOptions | None = None) -> dict[str, Any]:
+        """Write (or regenerate) the environment's module files and activation scripts.
+        Quick and local: no task. Old files of the environment whose name changed (a new
+        Python version) are removed."""
+        opts = (opts or OutputOptions()).validate(self.envmod)
+        self._usable(env, "module files")
+        modules, modulepath = self.outputs.deps_for(env, opts)
+        self.outputs.record_deps(env, modules, modulepath)
+        fresh = self.find(path=env.path) if env.managed else env
+        return self.outputs.write_modules(
+            fresh,
+            formats=opts.formats,
+            module_dir=opts.module_dir,
+            module_app=opts.module_app,
+            modules=modules,
+            modulepath=modulepath,
+        )
+
+    def remove_kernel(self, env: Environment) -> list[str]:
+        removed = self.outputs.remove_kernels(env.path)
+        self.outputs.record_kernel(env, None)
+        return removed
+
+    def remove_module(self, env: Environment) -> list[str]:
+        return self.outputs.remove_modules(env)
+
     # -- delete --------------------------------------------------------------------------
     def delete(self, env: Environment) -> Task:
         real = discovery.check_allowed(self.envmod, env.prefix)
@@ -492,13 +668,20 @@ class Environments:
         state = read_state(real)
         removed: list[str] = []
         task.set_phase("removing generated files")
+        # what a scan finds (e.g. files written before the state recorded them, or by adopt)
+        for env_path in {env.path, str(real)}:
+            removed += await asyncio.to_thread(self.outputs.remove_kernels, env_path)
+            for f in await asyncio.to_thread(self.outputs.module_files_for, env_path):
+                f.path.unlink(missing_ok=True)
+                removed.append(str(f.path))
         for path in generated_files(state):
             with contextlib.suppress(FileNotFoundError):
                 if path.is_dir() and not path.is_symlink():
                     await asyncio.to_thread(shutil.rmtree, path)
                 else:
                     path.unlink()
-                removed.append(str(path))
+                if str(path) not in removed:
+                    removed.append(str(path))
         task.set_phase("removing the environment")
         # rmtree never follows symlinks: a link inside the environment is removed, not its target
         await asyncio.shield(asyncio.to_thread(shutil.rmtree, real))
@@ -528,6 +711,9 @@ class Environments:
                 explicit=[_entry(line) for line in request.get("explicit", [])],
                 variables=dict(request.get("variables", {})),
                 dry_run=False,
+                outputs=_outputs_from(request),
+                module_deps=list(request.get("module_deps", [])),
+                modulepath=list(request.get("modulepath", [])),
             )
             # start again from an empty directory: what the interrupted run left is unknown
             for child in Path(env.path).iterdir():
@@ -619,6 +805,35 @@ class Environments:
 def _entry(line: str) -> ExplicitEntry:
     url, _, digest = line.partition("#")
     return ExplicitEntry(url, digest if len(digest) == 64 else None, digest if len(digest) == 32 else None)
+
+
+def has_ipykernel(prefix: Path) -> bool:
+    """ipykernel is importable from the environment (looked up without running it)."""
+    import glob
+
+    return bool(glob.glob(str(prefix / "lib" / "python*" / "site-packages" / "ipykernel" / "__init__.py")))
+
+
+def _owner(path: Path) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(path.stat().st_uid).pw_name
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _outputs_from(request: dict[str, Any]) -> OutputOptions:
+    kernel = request.get("kernel") or {}
+    module = request.get("module") or {}
+    return OutputOptions(
+        kernel=bool(kernel.get("create")),
+        display_name=kernel.get("display_name"),
+        module=bool(module.get("create")),
+        formats=module.get("formats"),
+        module_dir=module.get("module_dir"),
+        module_app=module.get("module_app"),
+    )
 
 
 def generated_files(state: EnvState | None) -> list[Path]:

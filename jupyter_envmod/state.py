@@ -42,7 +42,12 @@ class EnvState:
     channels: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
     python: str = ""
-    #: generated files, filled by the kernels/modules layer: {"kernel": path, "modules": [paths]}
+    #: module dependencies (e.g. "gcc/12.2.0") and the MODULEPATH they were found on;
+    #: loaded by the module files and the kernel launcher
+    module_deps: list[str] = field(default_factory=list)
+    modulepath: list[str] = field(default_factory=list)
+    #: generated files, filled by the kernels/modules layer (outputs.py):
+    #: {"kernel": dir, "kernel_name": name, "modules": [paths], "module": "app/name"}
     generated: dict[str, Any] = field(default_factory=dict)
     #: the operation in progress: {"kind", "task", "pid", "host", "started"}, or None
     operation: dict[str, Any] | None = None

@@ -1,9 +1,10 @@
 """``jupyter envmod`` — the command line. Thin: parse arguments, call the core,
 print. Reads the site configuration with the same function as the server.
 
-The commands and short flags of conda-env-mod keep working (``create -n/-p/-f/-y``,
-``delete``, ``export``); ``list``, ``packages``, ``install``, ``update``,
-``remove``, ``clone``, ``describe`` and ``retry`` are added. Exit status: 0
+The commands and short flags of conda-env-mod keep working (``create -n/-p/-f/-y/-j/-m/-a``,
+``delete``, ``export``, ``kernel``, ``module``); ``list``, ``packages``, ``install``,
+``update``, ``remove``, ``clone``, ``describe``, ``retry``, ``kernels`` and ``modules``
+are added. Exit status: 0
 success, 1 the operation failed, 2 bad usage or rejected input.
 """
 
@@ -18,6 +19,7 @@ from ..errors import ConfigError, EnvModError, InvalidInput, NotFound
 from . import commands
 
 ENGINES = ("rattler", "conda", "venv")
+MODULE_FORMATS = ("lua", "tcl", "sh", "csh")
 
 
 def _target(p: argparse.ArgumentParser, what: str = "the environment") -> None:
@@ -32,6 +34,42 @@ def _yes(p: argparse.ArgumentParser) -> None:
 
 def _verbose(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="print the engines' log lines as they come")
+
+
+def _kernel_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--display-name", metavar="TEXT", help="kernel name shown in JupyterLab (default: the site's)")
+
+
+def _deps_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--module-dep",
+        dest="module_deps",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="module the environment needs (e.g. gcc/12.2.0), loaded by its kernel and module files; repeatable",
+    )
+    p.add_argument(
+        "--loaded-modules",
+        dest="capture_loaded",
+        action="store_true",
+        help="also record the modules loaded in this shell ($LOADEDMODULES) as dependencies",
+    )
+
+
+def _module_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--moduledir", dest="module_dir", metavar="DIR", help="module directory (default: the site's)")
+    p.add_argument("-a", "--appname", dest="module_app", metavar="APP", help="module app name (default: the site's)")
+    p.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        choices=MODULE_FORMATS,
+        metavar="FORMAT",
+        help=f"file to write: {', '.join(MODULE_FORMATS)}; repeatable (default: the site's module_formats)",
+    )
+    if not any(a.dest == "module_deps" for a in p._actions):
+        _deps_options(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="pip package (PEP 508) installed with uv after the conda packages; repeatable",
     )
     create.add_argument("--dry-run", action="store_true", help="solve and show what would be installed; change nothing")
+    create.add_argument(
+        "-j", "--jupyter", action="store_true", help="also install ipykernel and write a Jupyter kernel for it"
+    )
+    _kernel_options(create)
+    create.add_argument(
+        "--no-module", dest="module", action="store_false", help="write no module files or activation scripts"
+    )
+    _module_options(create)
     _yes(create)
     _verbose(create)
     create.add_argument("packages", nargs="*", metavar="PKG", help="conda package specs (pip requirements for venv)")
@@ -187,6 +233,61 @@ def build_parser() -> argparse.ArgumentParser:
     _yes(clone)
     _verbose(clone)
     clone.set_defaults(func=commands.cmd_clone)
+
+    kernel = sub.add_parser(
+        "kernel",
+        help="write (or repair, or remove) the Jupyter kernel of an environment",
+        description=(
+            "Install ipykernel into the environment when it is missing and write its kernelspec "
+            "into the site's kernel directory; run again to repair it. Works on a colleague's "
+            "environment given by -p when it already has ipykernel: the kernel is yours, the "
+            "environment is not changed."
+        ),
+    )
+    _target(kernel)
+    _kernel_options(kernel)
+    _deps_options(kernel)
+    kernel.add_argument("--remove", action="store_true", help="remove the environment's kernel instead")
+    _verbose(kernel)
+    kernel.set_defaults(func=commands.cmd_kernel)
+
+    kernels = sub.add_parser(
+        "kernels",
+        help="list the kernels this tool wrote",
+        description="List the kernelspecs written by jupyter envmod, flagging orphans (environment or Python gone).",
+    )
+    kernels.add_argument("--json", action="store_true", help="print a JSON array")
+    kernels.add_argument("--remove-orphans", action="store_true", help="remove the orphaned kernelspecs")
+    kernels.set_defaults(func=commands.cmd_kernels)
+
+    module = sub.add_parser(
+        "module",
+        help="write (or regenerate, or remove) the module files of an environment",
+        description=(
+            "Write the environment's Lmod and TCL module files and its activate.sh/activate.csh "
+            "scripts, and print how to load them. Run again after the environment's Python "
+            "changed: files under the old name are replaced. Works on a colleague's environment "
+            "given by -p without changing it."
+        ),
+    )
+    _target(module)
+    _module_options(module)
+    module.add_argument("--remove", action="store_true", help="remove the environment's module files instead")
+    module.set_defaults(func=commands.cmd_module)
+
+    modules = sub.add_parser(
+        "modules",
+        help="list the module files this tool wrote",
+        description=(
+            "List the module files and activation scripts written by jupyter envmod, flagging "
+            "orphans (environment or Python gone)."
+        ),
+    )
+    modules.add_argument("-m", "--moduledir", dest="module_dir", metavar="DIR", help="module directory to look in")
+    modules.add_argument("-a", "--appname", dest="module_app", metavar="APP", help="module app subdirectory")
+    modules.add_argument("--json", action="store_true", help="print a JSON array")
+    modules.add_argument("--remove-orphans", action="store_true", help="remove the orphaned files")
+    modules.set_defaults(func=commands.cmd_modules)
 
     retry = sub.add_parser(
         "retry",

@@ -80,6 +80,7 @@ def finish(task: Task) -> int:
             print(f"{task.kind}: done ({summary}).")
         else:
             print(f"{task.kind}: done.")
+        print_outputs(result)
         return 0
     error = task.error or {}
     print(f"jupyter envmod: {error.get('message', task.state)}", file=sys.stderr)
@@ -91,6 +92,32 @@ def finish(task: Task) -> int:
     if task.state == CANCELLED:
         return 1
     return 2 if error.get("reason") == "invalid-input" else 1
+
+
+def print_outputs(result: dict[str, Any]) -> None:
+    """How to use what was generated: the kernel's name, the module lines."""
+    kernel = result.get("kernel")
+    if kernel:
+        print(f"Jupyter kernel: {kernel['display_name']!r} ({kernel['name']}) in {kernel['dir']}")
+    module = result.get("module")
+    if module:
+        print("To use it in a terminal or batch job:")
+        for line in module["usage"]:
+            print(f"  {line}")
+
+
+def _output_options(args: argparse.Namespace, **extra: Any) -> Any:
+    from ..outputs import OutputOptions
+
+    return OutputOptions(
+        display_name=getattr(args, "display_name", None),
+        formats=getattr(args, "formats", None),
+        module_dir=getattr(args, "module_dir", None),
+        module_app=getattr(args, "module_app", None),
+        module_deps=list(getattr(args, "module_deps", [])),
+        capture_loaded=bool(getattr(args, "capture_loaded", False)),
+        **extra,
+    )
 
 
 # -- commands ------------------------------------------------------------------------
@@ -181,6 +208,7 @@ def cmd_create(args: argparse.Namespace) -> int:
         channels=list(args.channels),
         spec=spec,
         dry_run=args.dry_run,
+        outputs=_output_options(args, kernel=args.jupyter, module=args.module),
     )
     envs = _environments()
     plan = envs.validate_create(opts)  # every input checked before the question is asked
@@ -253,3 +281,77 @@ def cmd_retry(args: argparse.Namespace) -> int:
     if not confirm(f"Run the interrupted {op.get('kind', 'operation')} of {env.path} again?", args):
         return 1
     return finish(run_task(lambda e: e.retry(e.find(path=env.path)), verbose=args.verbose))
+
+
+def cmd_kernel(args: argparse.Namespace) -> int:
+    envs = _environments()
+    env = _find(envs, args)
+    if args.remove:
+        removed = envs.remove_kernel(env)
+        print("\n".join(f"removed {p}" for p in removed) or f"{env.name} has no kernel written by jupyter envmod.")
+        return 0
+    opts = _output_options(args, kernel=True)
+    return finish(run_task(lambda e: e.kernel(e.find(path=env.path), opts), verbose=args.verbose))
+
+
+def cmd_kernels(args: argparse.Namespace) -> int:
+    from ..config import load_envmod
+    from ..kernels import list_kernels, remove_kernel
+
+    envmod = load_envmod()
+    found = list_kernels(envmod)
+    if args.remove_orphans:
+        for info in [k for k in found if k.orphan]:
+            remove_kernel(envmod, info.name)
+            print(f"removed {info.dir} ({info.orphan})")
+        return 0
+    if args.json:
+        print(json.dumps([k.to_json() for k in found], indent=2))
+        return 0
+    if not found:
+        print(f"No kernels written by jupyter envmod in {envmod.expanded('kernel_dir')}.")
+        return 0
+    for info in found:
+        flag = f"  ORPHAN: {info.orphan}" if info.orphan else ""
+        print(f"{info.name}  {info.display_name!r}  {info.env_path}{flag}")
+    return 0
+
+
+def cmd_module(args: argparse.Namespace) -> int:
+    envs = _environments()
+    env = _find(envs, args)
+    if args.remove:
+        removed = envs.remove_module(env)
+        print(
+            "\n".join(f"removed {p}" for p in removed) or f"{env.name} has no module files written by jupyter envmod."
+        )
+        return 0
+    result = envs.module(env, _output_options(args, module=True))
+    for path in result["files"].values():
+        print(f"wrote {path}")
+    print_outputs({"module": result})
+    return 0
+
+
+def cmd_modules(args: argparse.Namespace) -> int:
+    from ..config import load_envmod
+    from ..modulefiles import list_module_files, remove_module_files
+
+    envmod = load_envmod()
+    found = list_module_files(envmod, module_dir=args.module_dir, module_app=args.module_app)
+    if args.remove_orphans:
+        orphans = [f for f in found if f.orphan]
+        remove_module_files([f.path for f in orphans])
+        for f in orphans:
+            print(f"removed {f.path} ({f.orphan})")
+        return 0
+    if args.json:
+        print(json.dumps([f.to_json() for f in found], indent=2))
+        return 0
+    if not found:
+        print("No module files written by jupyter envmod.")
+        return 0
+    for f in found:
+        flag = f"  ORPHAN: {f.orphan}" if f.orphan else ""
+        print(f"{f.format:<4} {f.module}  {f.path}  ({f.env_path}){flag}")
+    return 0

@@ -85,6 +85,11 @@ def test_wheel_carries_lab_extension_and_server_config(wheel):
         assert json.loads(zf.read(labext + "package.json"))["version"] == __version__
         assert "jupyter_envmod/_version.py" in names
         assert "jupyter_envmod/openapi.yaml" in names
+        # the built-in templates (kernel.json, launcher, module files, scripts) and logos
+        from jupyter_envmod.templating import TEMPLATE_NAMES
+
+        for template in (*TEMPLATE_NAMES, "logo-svg.svg", "logo-64x64.png"):
+            assert f"jupyter_envmod/templates/{template}" in names
 
 
 def test_fresh_venv_has_both_extensions_enabled(wheel, tmp_path):
