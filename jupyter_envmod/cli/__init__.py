@@ -287,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     modules.add_argument("-a", "--appname", dest="module_app", metavar="APP", help="module app subdirectory")
     modules.add_argument("--json", action="store_true", help="print a JSON array")
     modules.add_argument("--remove-orphans", action="store_true", help="remove the orphaned files")
+    modules.add_argument(
+        "--available",
+        action="store_true",
+        help="list the modules the module system can load instead (names for --module-dep)",
+    )
     modules.set_defaults(func=commands.cmd_modules)
 
     retry = sub.add_parser(

@@ -194,6 +194,7 @@ def cmd_packages(args: argparse.Namespace) -> int:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
+    from ..modsys import loaded_modules
     from ..operations import CreateOptions
     from ..specs import parse_spec_file
 
@@ -217,6 +218,10 @@ def cmd_create(args: argparse.Namespace) -> int:
         if plan.explicit:
             what = f"{len(plan.explicit)} packages from {spec.source if spec else 'the spec'}"
         print(f"Create {plan.engine} environment {plan.name} at {plan.prefix}: python {plan.python}, {what}")
+        if plan.module_deps:
+            print(f"Module dependencies: {' '.join(plan.module_deps)}")
+        elif (loaded := loaded_modules()) and not args.capture_loaded:
+            print(f"Modules loaded in this shell but not recorded: {' '.join(loaded)} (--loaded-modules records them)")
         if not confirm("Proceed?", args):
             print("Nothing was changed.")
             return 1
@@ -338,6 +343,15 @@ def cmd_modules(args: argparse.Namespace) -> int:
     from ..modulefiles import list_module_files, remove_module_files
 
     envmod = load_envmod()
+    if args.available:
+        from ..modsys import AVAILABLE
+
+        names = AVAILABLE.get()
+        if args.json:
+            print(json.dumps(names, indent=2))
+        else:
+            print("\n".join(names) or "No module system found, or it offers no modules.")
+        return 0
     found = list_module_files(envmod, module_dir=args.module_dir, module_app=args.module_app)
     if args.remove_orphans:
         orphans = [f for f in found if f.orphan]

@@ -137,3 +137,12 @@ def test_bad_flags_are_rejected_with_exit_2(cli, tmp_path):
     assert not (tmp_path / "envs" / "x").exists()
     assert cli("kernel", "-n", "nosuch").returncode == 2
     assert Path(tmp_path / "envs").exists() is False or not any((tmp_path / "envs").iterdir())
+
+
+def test_available_modules_and_the_loaded_modules_hint(cli, tmp_path):
+    listed = cli("modules", "--available", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert DEP_MODULE in json.loads(listed.stdout)
+    made = cli("create", "-y", "-n", "h", "--no-module", "alpha")
+    assert made.returncode == 0, made.stderr
+    assert f"Modules loaded in this shell but not recorded: {DEP_MODULE}" in made.stdout

@@ -16,17 +16,6 @@ from jupyter_envmod.errors import ConfigError
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("CONDA_ENVS_PATH", raising=False)
-    monkeypatch.delenv("CONDA_EXE", raising=False)
-    monkeypatch.delenv("MAMBA_EXE", raising=False)
-    return home
-
-
-@pytest.fixture
 def config_dir(tmp_path):
     d = tmp_path / "etc-jupyter"
     d.mkdir()

@@ -40,16 +40,6 @@ def make_venv(prefix: Path, version: str = "3.11.4") -> Path:
     return prefix
 
 
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("CONDA_ENVS_PATH", "CONDARC", "CONDA_ROOT", "CONDA_PREFIX", "XDG_CONFIG_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    return home
-
-
 def test_lists_every_source_once(home, tmp_path, monkeypatch):
     roots = tmp_path / "envs"
     make_conda_prefix(roots / "analysis")

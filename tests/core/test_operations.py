@@ -27,24 +27,6 @@ from jupyter_envmod.tasks import CANCELLED, SUCCEEDED, Task
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("CONDA_ENVS_PATH", "CONDARC", "CONDA_PREFIX", "VIRTUAL_ENV"):
-        monkeypatch.delenv(var, raising=False)
-    return home
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """One package cache for the module (per user, private): repeated installs are quick."""
-    path = tmp_path_factory.mktemp("cache")
-    path.chmod(0o700)
-    return path
-
-
-@pytest.fixture
 def envs(home, tmp_path, cache, local_channel) -> Environments:
     envmod = EnvMod(
         env_dirs=[str(tmp_path / "envs")],

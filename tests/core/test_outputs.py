@@ -25,23 +25,6 @@ from tests.modsys import DEP_MODULE, write_dep_module
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("CONDA_ENVS_PATH", "CONDARC", "CONDA_PREFIX", "VIRTUAL_ENV", "LOADEDMODULES", "MODULEPATH"):
-        monkeypatch.delenv(var, raising=False)
-    return home
-
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cache")
-    path.chmod(0o700)
-    return path
-
-
-@pytest.fixture
 def envmod(home, tmp_path, cache, local_channel) -> EnvMod:
     return EnvMod(
         env_dirs=[str(tmp_path / "envs")],

@@ -36,14 +36,6 @@ from jupyter_envmod.tasks import Task
 from tests.localchannel import SLOW_DIRS, SLOW_FILES
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """One private package cache for the module: repeated installs are quick."""
-    path = tmp_path_factory.mktemp("cache")
-    path.chmod(0o700)
-    return path
-
-
 @pytest.fixture
 def engine(cache, local_channel) -> RattlerEngine:
     return RattlerEngine(EnvMod(cache_dir=str(cache), channels=[local_channel.url]))
