@@ -18,6 +18,15 @@ def local_channel(tmp_path_factory):
     return build_local_channel(tmp_path_factory.mktemp("localchannel"))
 
 
+@pytest.fixture(scope="session")
+def ipykernel_channel(tmp_path_factory) -> str:
+    """The URL of a file:// channel offering ``ipykernel`` as a conda package
+    (tests/localchannel.py: the PyPI ipykernel packed for conda)."""
+    from tests.localchannel import build_ipykernel_channel
+
+    return build_ipykernel_channel(tmp_path_factory.mktemp("ipykernelchannel"))
+
+
 @pytest.fixture
 def gate(local_channel):
     """The local channel over http://, holding ``slowpkg`` downloads half way until

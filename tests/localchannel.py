@@ -212,3 +212,45 @@ def build_local_channel(root: Path) -> LocalChannel:
         worker.start()
         worker.join()
     return LocalChannel(path=out, url=out.as_uri(), python_version=version, other_python_version=other)
+
+
+def build_ipykernel_channel(root: Path) -> str:
+    """A second ``file://`` channel with one package, ``ipykernel``: the real
+    ipykernel and all its dependencies from the pip index (uv ``--target`` for this
+    interpreter), packed as one noarch-python conda package. A stand-in for
+    conda-forge's ipykernel, which cannot be reached from here; it runs real kernels,
+    but only under the host's Python (it carries pyzmq's compiled extension). Returns
+    the channel URL."""
+    import shutil
+    import subprocess
+
+    import uv
+    from rattler.index import index_fs
+
+    out = root / "channel"
+    (out / "noarch").mkdir(parents=True)
+    stage = root / "stage"
+    site = stage / "site-packages"
+    subprocess.run(
+        [uv.find_uv_bin(), "pip", "install", "--quiet", "--python", sys.executable, "--target", str(site), "ipykernel"],
+        check=True,
+    )
+    # console scripts and data files land beside the modules with --target: not part of a python package
+    for extra in ("bin", "share"):
+        shutil.rmtree(site / extra, ignore_errors=True)
+    # as in conda-forge's packages, pip sees these distributions as conda's
+    for installer in site.glob("*.dist-info/INSTALLER"):
+        installer.write_text("conda\n")
+    [dist] = site.glob("ipykernel-*.dist-info")
+    version = dist.name.removeprefix("ipykernel-").removesuffix(".dist-info")
+    _pack(out, stage, "ipykernel", version, noarch="python", depends=["python"], build="py_0")
+    shutil.rmtree(stage)
+
+    async def indexing() -> None:
+        await index_fs(out, write_zst=False, write_shards=False)
+        await asyncio.sleep(0.01)
+
+    worker = threading.Thread(target=lambda: asyncio.run(indexing()))
+    worker.start()
+    worker.join()
+    return out.as_uri()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
 
 from jupyter_envmod import kernels, modulefiles, operations
 from jupyter_envmod.config import EnvMod
@@ -121,6 +122,45 @@ async def test_conda_env_gets_ipykernel_from_pip_when_the_channels_lack_it(envs,
         "installing ipykernel" in e["line"] for e in again.log_since(0)[0]
     )
     assert [k.name for k in kernels.list_kernels(envmod)] == ["envmod-c"]
+
+
+async def test_conda_env_gets_ipykernel_as_a_conda_package_when_a_channel_has_it(
+    envs, envmod, local_channel, ipykernel_channel, home
+):
+    channels = [local_channel.url, ipykernel_channel]
+    await run(envs.create(CreateOptions(name="cc", packages=["alpha"], channels=channels)))
+    env = envs.find(name="cc")
+    task = await run(envs.kernel(env))
+    log = [e["line"] for e in task.log_since(0)[0]]
+    assert "installing ipykernel from the conda channels" in log
+    assert not any("uv pip" in line for line in log)
+    assert list((env.prefix / "conda-meta").glob("ipykernel-*.json"))
+    state = read_state(env.prefix)
+    assert state is not None
+    assert "ipykernel" in state.requested_conda
+    assert "ipykernel" not in state.requested_pip
+    conda_ipykernel = {p.name: p.source for p in envs.packages(env)}
+    assert conda_ipykernel["ipykernel"] == "conda"
+
+    # and the kernel it got runs, from the conda-installed ipykernel
+    manager = KernelManager(
+        kernel_name="envmod-cc", kernel_spec_manager=KernelSpecManager(kernel_dirs=[envmod.kernel_dir])
+    )
+    manager.start_kernel(env={"PATH": os.environ["PATH"], "HOME": str(home)})
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        outputs: list[dict] = []
+        code = "import sys, ipykernel; print(sys.prefix); print(ipykernel.__file__)"
+        reply = client.execute_interactive(code, timeout=60, output_hook=outputs.append)
+        assert reply["content"]["status"] == "ok"
+        text = "".join(m["content"].get("text", "") for m in outputs if m["msg_type"] == "stream")
+        assert text.splitlines()[0] == env.path
+        assert text.splitlines()[1].startswith(env.path + "/lib/")
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
 
 
 async def test_failed_kernel_step_leaves_no_environment(envs, envmod, tmp_path, monkeypatch):
