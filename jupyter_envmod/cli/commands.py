@@ -176,6 +176,14 @@ def cmd_describe(args: argparse.Namespace) -> int:
             print(f"{'requested ' + source + ':':<16}{' '.join(data['requested'][source])}")
     if data["channels"]:
         print(f"{'channels:':<16}{' '.join(data['channels'])}")
+    if data["module_deps"]:
+        print(f"{'module deps:':<16}{' '.join(data['module_deps'])}")
+    if data["kernel"]:
+        print(f"{'kernel:':<16}{data['kernel']}")
+    if data["module"]:
+        print(f"{'module:':<16}{data['module']}")
+    for path in data["modules"]:
+        print(f"{'module file:':<16}{path}")
     return 0
 
 

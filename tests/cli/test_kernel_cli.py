@@ -96,6 +96,10 @@ def test_create_j_gives_a_kernel_that_runs_and_module_files_that_load(cli, tmp_p
 
     modules = json.loads(cli("modules", "--json", "-m", str(tmp_path / "mods")).stdout)
     assert {m["format"] for m in modules} >= {"lua", "tcl"}
+    described = cli("describe", "-n", "proj").stdout
+    assert f"module deps:    {DEP_MODULE}" in described
+    assert f"kernel:         {kernel_dir}" in described
+    assert "module:         conda-env/proj-py" in described
 
     # deleting the environment removes its kernel and module files
     gone = cli("delete", "-y", "-n", "proj")
