@@ -356,7 +356,6 @@ class Environments:
         if out.kernel:
             task.set_phase("kernel")
             await self._ensure_ipykernel(env, task)
-            env = self.find(path=str(plan.prefix))
             info = await asyncio.to_thread(
                 self.outputs.write_kernel,
                 env,
@@ -383,9 +382,7 @@ class Environments:
 
     def _remove_unfinished(self, prefix: Path) -> None:
         """A failed create leaves nothing: its generated files and its directory."""
-        self.outputs.remove_kernels(str(prefix))
-        for f in self.outputs.module_files_for(str(prefix)):
-            f.path.unlink(missing_ok=True)
+        self.outputs.remove_all_for(str(prefix))
         shutil.rmtree(prefix, ignore_errors=True)
 
     # -- package changes -----------------------------------------------------------------
@@ -670,10 +667,7 @@ class Environments:
         task.set_phase("removing generated files")
         # what a scan finds (e.g. files written before the state recorded them, or by adopt)
         for env_path in {env.path, str(real)}:
-            removed += await asyncio.to_thread(self.outputs.remove_kernels, env_path)
-            for f in await asyncio.to_thread(self.outputs.module_files_for, env_path):
-                f.path.unlink(missing_ok=True)
-                removed.append(str(f.path))
+            removed += await asyncio.to_thread(self.outputs.remove_all_for, env_path)
         for path in generated_files(state):
             with contextlib.suppress(FileNotFoundError):
                 if path.is_dir() and not path.is_symlink():

@@ -178,7 +178,7 @@ class Outputs:
         system = modsys.system_json(self.module_system, modulepath)
         wanted = list(formats or self.envmod.module_formats)
         names = modulefiles.file_names(self.envmod, target, module_dir=module_dir, module_app=module_app)
-        old = [f for f in self.module_files_for(env.path, module_dir=module_dir, module_app=module_app)]
+        old = self.module_files_for(env.path, module_dir=module_dir, module_app=module_app)
         written = modulefiles.write_module_files(
             self.envmod,
             self.templates(),
@@ -210,11 +210,16 @@ class Outputs:
         state = env.state_record
         paths = [Path(p) for p in (state.generated.get("modules", []) if state else []) if isinstance(p, str)]
         paths += [f.path for f in self.module_files_for(env.path)]
-        unique = list(dict.fromkeys(paths))
-        existing = [str(p) for p in unique if p.exists()]
-        modulefiles.remove_module_files(unique)
+        removed = modulefiles.remove_module_files(dict.fromkeys(paths))
         self.record_modules(env, [], None)
-        return existing
+        return [str(p) for p in removed]
+
+    def remove_all_for(self, env_path: str) -> list[str]:
+        """Remove every kernel and module file a scan finds for ``env_path`` (also those
+        the environment's record does not know); what was removed."""
+        removed = self.remove_kernels(env_path)
+        removed += [str(p) for p in modulefiles.remove_module_files(f.path for f in self.module_files_for(env_path))]
+        return removed
 
     # -- the record in the environment ---------------------------------------------------
     def _update_state(self, env: Environment, change: Any) -> None:

@@ -307,27 +307,47 @@ def cmd_kernel(args: argparse.Namespace) -> int:
     return finish(run_task(lambda e: e.kernel(e.find(path=env.path), opts), verbose=args.verbose))
 
 
+def _show_generated(
+    args: argparse.Namespace,
+    found: list[Any],
+    remove: Callable[[list[Any]], object],
+    empty: str,
+    row: Callable[[Any], str],
+) -> int:
+    """What `kernels` and `modules` share: remove the orphans, or print JSON or rows."""
+    if args.remove_orphans:
+        orphans = [item for item in found if item.orphan]
+        remove(orphans)
+        for item in orphans:
+            print(f"removed {getattr(item, 'dir', None) or item.path} ({item.orphan})")
+        return 0
+    if args.json:
+        print(json.dumps([item.to_json() for item in found], indent=2))
+        return 0
+    if not found:
+        print(empty)
+    for item in found:
+        print(row(item) + (f"  ORPHAN: {item.orphan}" if item.orphan else ""))
+    return 0
+
+
 def cmd_kernels(args: argparse.Namespace) -> int:
     from ..config import load_envmod
     from ..kernels import list_kernels, remove_kernel
 
     envmod = load_envmod()
-    found = list_kernels(envmod)
-    if args.remove_orphans:
-        for info in [k for k in found if k.orphan]:
+
+    def remove(orphans: list[Any]) -> None:
+        for info in orphans:
             remove_kernel(envmod, info.name)
-            print(f"removed {info.dir} ({info.orphan})")
-        return 0
-    if args.json:
-        print(json.dumps([k.to_json() for k in found], indent=2))
-        return 0
-    if not found:
-        print(f"No kernels written by jupyter envmod in {envmod.expanded('kernel_dir')}.")
-        return 0
-    for info in found:
-        flag = f"  ORPHAN: {info.orphan}" if info.orphan else ""
-        print(f"{info.name}  {info.display_name!r}  {info.env_path}{flag}")
-    return 0
+
+    return _show_generated(
+        args,
+        list_kernels(envmod),
+        remove,
+        f"No kernels written by jupyter envmod in {envmod.expanded('kernel_dir')}.",
+        lambda k: f"{k.name}  {k.display_name!r}  {k.env_path}",
+    )
 
 
 def cmd_module(args: argparse.Namespace) -> int:
@@ -360,20 +380,10 @@ def cmd_modules(args: argparse.Namespace) -> int:
         else:
             print("\n".join(names) or "No module system found, or it offers no modules.")
         return 0
-    found = list_module_files(envmod, module_dir=args.module_dir, module_app=args.module_app)
-    if args.remove_orphans:
-        orphans = [f for f in found if f.orphan]
-        remove_module_files([f.path for f in orphans])
-        for f in orphans:
-            print(f"removed {f.path} ({f.orphan})")
-        return 0
-    if args.json:
-        print(json.dumps([f.to_json() for f in found], indent=2))
-        return 0
-    if not found:
-        print("No module files written by jupyter envmod.")
-        return 0
-    for f in found:
-        flag = f"  ORPHAN: {f.orphan}" if f.orphan else ""
-        print(f"{f.format:<4} {f.module}  {f.path}  ({f.env_path}){flag}")
-    return 0
+    return _show_generated(
+        args,
+        list_module_files(envmod, module_dir=args.module_dir, module_app=args.module_app),
+        lambda orphans: remove_module_files([f.path for f in orphans]),
+        "No module files written by jupyter envmod.",
+        lambda f: f"{f.format:<4} {f.module}  {f.path}  ({f.env_path})",
+    )

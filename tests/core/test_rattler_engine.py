@@ -326,15 +326,22 @@ async def test_default_cache_is_per_user(tmp_path, py, local_channel, monkeypatc
     assert (tmp_path / "xdg" / "rattler" / "cache" / "pkgs" / "alpha-2.0-0").is_dir()
 
 
-async def test_cancel_stops_the_install(tmp_path, py, gate):
+async def held_slow_install(tmp_path, py, gate) -> tuple[RattlerEngine, Path, set[str], Task, asyncio.Future]:
+    """An environment with alpha, and an install of slowpkg into it that is half way
+    through its download (held by the gate): (engine, prefix, tree before, task, future)."""
     engine = RattlerEngine(EnvMod(cache_dir=str(tmp_path / "cache"), channels=[gate.url]))
     prefix = tmp_path / "env"
     await create(engine, prefix, py, ["alpha"])
     before = tree(prefix)
     task = new_task(prefix)
     running = asyncio.ensure_future(engine.install(prefix, ["slowpkg"], channels=[], task=task))
-    await gate.held()  # the worker is half way through downloading slowpkg
+    await gate.held()
     assert not running.done()
+    return engine, prefix, before, task, running
+
+
+async def test_cancel_stops_the_install(tmp_path, py, gate):
+    engine, prefix, before, task, running = await held_slow_install(tmp_path, py, gate)
     cancelled = time.monotonic()
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -435,13 +442,7 @@ async def test_concurrent_installs_get_their_own_workers(engine, tmp_path, py):
 
 
 async def test_worker_that_dies_fails_the_job_and_is_replaced(tmp_path, py, gate):
-    engine = RattlerEngine(EnvMod(cache_dir=str(tmp_path / "cache"), channels=[gate.url]))
-    prefix = tmp_path / "env"
-    await create(engine, prefix, py, ["alpha"])
-    before = tree(prefix)
-    task = new_task(prefix)
-    running = asyncio.ensure_future(engine.install(prefix, ["slowpkg"], channels=[], task=task))
-    await gate.held()
+    engine, prefix, before, task, running = await held_slow_install(tmp_path, py, gate)
     [pid] = worker_pids(task)
     os.kill(pid, signal.SIGKILL)
     with pytest.raises(OperationFailed) as err:
