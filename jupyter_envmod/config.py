@@ -369,6 +369,17 @@ class EnvMod(Configurable):
         ),
     )
 
+    # -- tasks -----------------------------------------------------------------------
+    task_retention = Float(
+        3600.0,
+        config=True,
+        help=(
+            "Seconds the server keeps a finished task (its state, log and result) for "
+            "GET /envmod/tasks after it ended, so a browser that was closed during a long "
+            "create still finds the outcome. Running tasks are always kept."
+        ),
+    )
+
     # -- caches ----------------------------------------------------------------------
     cache_dir = Unicode(
         "",
@@ -450,6 +461,8 @@ class EnvMod(Configurable):
                 bad("template_variables", key, "keys are identifiers (letters, digits and '_'), used as site.<key>")
         if not 0 < self.module_timeout <= 600:
             bad("module_timeout", self.module_timeout, "give a number of seconds between 0 and 600")
+        if not 0 <= self.task_retention <= 30 * 86400:
+            bad("task_retention", self.task_retention, "give a number of seconds between 0 and 2592000 (30 days)")
 
         if not self.module_app or "/" in self.module_app or self.module_app in (".", ".."):
             bad("module_app", self.module_app, "give one directory name, e.g. 'conda-env'")

@@ -23,7 +23,7 @@ from . import discovery, modsys
 from .discovery import Environment
 from .engines import get_engine
 from .engines.base import CondaEngine, Engine
-from .errors import InvalidInput, Unsatisfiable
+from .errors import InvalidInput, NotFound, Unsatisfiable
 from .models import ChangeRequest, Package, Plan
 from .outputs import OutputOptions, Outputs, writable
 from .specs import (
@@ -37,7 +37,7 @@ from .specs import (
     render_explicit,
     render_requirements,
 )
-from .state import EnvLock, EnvState, operation_record, read_state, write_state
+from .state import EnvLock, EnvState, lock_free, operation_alive, operation_record, read_state, write_state
 from .tasks import Task, TaskManager
 
 if TYPE_CHECKING:
@@ -141,10 +141,59 @@ class Environments:
 
     # -- reading -----------------------------------------------------------------------
     def all(self) -> list[Environment]:
-        return discovery.list_environments(self.envmod)
+        """Every environment discovery finds, then the adopted ones: environments
+        outside the searched places that a kernel or module file of ours points at."""
+        found = discovery.list_environments(self.envmod)
+        seen = {env.id for env in found}
+        for path in self._referenced_paths():
+            env_id = discovery.env_id(os.path.realpath(path))
+            if env_id not in seen:
+                env = discovery.inspect(path, "adopted", self.envmod)
+                if env is not None:
+                    seen.add(env_id)
+                    found.append(env)
+        return found
+
+    def _referenced_paths(self) -> list[str]:
+        from . import kernels, modulefiles
+
+        paths = [k.env_path for k in kernels.list_kernels(self.envmod) if k.env_path]
+        paths += [f.env_path for f in modulefiles.list_module_files(self.envmod)]
+        return list(dict.fromkeys(paths))
 
     def find(self, *, name: str | None = None, path: str | None = None, env_id: str | None = None) -> Environment:
-        return discovery.find(self.envmod, name=name, path=path, env_id_=env_id)
+        if env_id is not None:
+            for env in self.all():
+                if env.id == env_id:
+                    return env
+            raise NotFound(f"No environment with id {env_id!r}.", details={"field": "id", "id": env_id})
+        return discovery.find(self.envmod, name=name, path=path)
+
+    def details(self, env: Environment) -> dict[str, Any]:
+        """:meth:`describe` plus what exists for it on disk now: kernels, module files
+        and the lines that load them in a terminal or batch job."""
+        return {**self.describe(env), **self.outputs.found_for(env.path)}
+
+    def reconcile(self) -> list[Environment]:
+        """Mark as ``interrupted`` every environment whose state file records an
+        operation that no process runs any more (the server or CLI that ran it
+        stopped): its process is gone, or — its pid having been reused — nothing holds
+        the environment's lock. Run once when the server starts. Returns them."""
+        marked: list[Environment] = []
+        for env in discovery.list_environments(self.envmod):
+            op = env.state_record.operation if env.state_record else None
+            if not op or op.get("interrupted"):
+                continue
+            if operation_alive(op) and not lock_free(env.prefix):
+                continue
+            state = read_state(env.prefix)
+            if state is not None and state.operation and writable(env):
+                state.operation["interrupted"] = time.time()
+                with contextlib.suppress(OSError):
+                    write_state(env.prefix, state)
+            fresh = discovery.inspect(env.path, env.found_in, self.envmod)
+            marked.append(fresh or env)
+        return marked
 
     def packages(self, env: Environment) -> list[Package]:
         """Conda and pip packages, with the requested flag from the engine's records
@@ -554,9 +603,60 @@ class Environments:
         kernelspec, as a task. Works for environments the user cannot write when they
         already have ipykernel (adopt): nothing in them is touched then."""
         opts = (opts or OutputOptions()).validate(self.envmod)
-        self._usable(env, "a kernel")
+        opts.kernel, opts.module = True, False
+        return self._outputs_task(env, opts, kind="kernel")
+
+    def adopt(self, path: str, opts: OutputOptions) -> Task:
+        """Take an existing environment (made by conda, python -m venv, a colleague…)
+        into use: write its kernel and/or module files, as a task. A conda
+        environment outside the searched places is registered in
+        ~/.conda/environments.txt, as conda does; any adopted environment is listed
+        through the files written for it."""
+        opts = opts.validate(self.envmod)
+        if not (opts.kernel or opts.module):
+            raise InvalidInput(
+                "Adopting writes a Jupyter kernel, module files or both: ask for at least one.",
+                details={"field": "kernel"},
+            )
+        env = self.find(path=path)
+        task = self._outputs_task(env, opts, kind="adopt")
+        if env.kind == "conda" and env.found_in == "path" and not self._in_roots(env):
+            discovery.register_conda_prefix(env.prefix, add=True)
+        return task
+
+    def module_task(self, env: Environment, opts: OutputOptions | None = None) -> Task:
+        """:meth:`module` as a task (for the REST API, where every write is one)."""
+        opts = (opts or OutputOptions()).validate(self.envmod)
+        opts.kernel, opts.module = False, True
+        return self._outputs_task(env, opts, kind="module")
+
+    def remove_outputs(self, env: Environment, what: Literal["kernel", "module"]) -> Task:
+        """Remove the environment's kernels or module files, as a (quick) task whose
+        result lists what was removed."""
+        task = Task(f"remove-{what}", {"path": env.path, "name": env.name, "id": env.id})
+        lock: EnvLock | None = None
+        if env.managed and writable(env):
+            lock = EnvLock(env.prefix)
+            lock.acquire(what=f"remove the {'kernel' if what == 'kernel' else 'module files'} of")
+        remove = self.remove_kernel if what == "kernel" else self.remove_module
+
+        async def run(t: Task) -> dict[str, Any]:
+            removed = await asyncio.to_thread(remove, env)
+            for path in removed:
+                t.log(f"removed {path}")
+            return {"removed": removed}
+
+        return self.tasks.start(task, run, cleanup=lock.release if lock else None)
+
+    def _in_roots(self, env: Environment) -> bool:
+        return any(Path(env.path).parent == root for root in discovery.search_roots(self.envmod))
+
+    def _outputs_task(self, env: Environment, opts: OutputOptions, *, kind: str) -> Task:
+        """The task that writes what ``opts`` asks for: the kernel (installing
+        ipykernel first when missing) and/or the module files."""
+        self._usable(env, "a kernel" if opts.kernel else "module files")
         modules, modulepath = self.outputs.deps_for(env, opts)
-        needs_install = not has_ipykernel(env.prefix)
+        needs_install = opts.kernel and not has_ipykernel(env.prefix)
         own = writable(env)
         if needs_install and not own:
             raise InvalidInput(
@@ -564,28 +664,53 @@ class Environments:
                 f"(owner: {_owner(env.prefix)}). Ask its owner to install ipykernel, then run this again.",
                 details={"field": "path", "path": env.path},
             )
-        task = Task("kernel", {"path": env.path, "name": env.name, "id": env.id})
+        if needs_install:
+            try:
+                discovery.check_allowed(self.envmod, env.prefix)
+            except InvalidInput as err:
+                raise InvalidInput(
+                    f"ipykernel is not installed in {env.path}, which is outside the directories where "
+                    "environments may be changed. Install ipykernel in it yourself, then run this again.",
+                    details={**err.details, "path": env.path},
+                ) from None
+        task = Task(kind, {"path": env.path, "name": env.name, "id": env.id})
         lock: EnvLock | None = None
         if own and env.managed:
             lock = EnvLock(env.prefix)
-            lock.acquire(what="write the kernel of")
+            lock.acquire(what=f"write the {'kernel' if opts.kernel else 'module files'} of")
 
         async def run(t: Task) -> dict[str, Any]:
+            result: dict[str, Any] = {}
             if needs_install:
                 t.set_phase("installing ipykernel")
                 await self._ensure_ipykernel(env, t)
-            t.set_phase("writing the kernelspec")
             self.outputs.record_deps(env, modules, modulepath)
-            fresh = self.find(path=env.path)
-            info = await asyncio.to_thread(
-                self.outputs.write_kernel,
-                fresh,
-                display_name=opts.display_name,
-                modules=modules,
-                modulepath=modulepath,
-            )
-            t.log(f"kernel {info.name} ({info.display_name!r}) written to {info.dir}")
-            return {"kernel": info.to_json()}
+            fresh = self.find(path=env.path) if env.managed else env
+            if opts.kernel:
+                t.set_phase("writing the kernelspec")
+                info = await asyncio.to_thread(
+                    self.outputs.write_kernel,
+                    fresh,
+                    display_name=opts.display_name,
+                    modules=modules,
+                    modulepath=modulepath,
+                )
+                t.log(f"kernel {info.name} ({info.display_name!r}) written to {info.dir}")
+                result["kernel"] = info.to_json()
+            if opts.module:
+                t.set_phase("writing the module files")
+                result["module"] = await asyncio.to_thread(
+                    self.outputs.write_modules,
+                    fresh,
+                    formats=opts.formats,
+                    module_dir=opts.module_dir,
+                    module_app=opts.module_app,
+                    modules=modules,
+                    modulepath=modulepath,
+                )
+                for path in result["module"]["files"].values():
+                    t.log(f"wrote {path}")
+            return result
 
         return self.tasks.start(task, run, cleanup=lock.release if lock else None)
 

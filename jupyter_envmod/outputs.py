@@ -23,7 +23,7 @@ from .config import MODULE_FORMATS
 from .errors import InvalidInput
 from .siteinfo import ModuleSystemInfo, detect_module_system
 from .state import read_state, write_state
-from .templating import Target, Templates
+from .templating import FileNames, Target, Templates
 
 if TYPE_CHECKING:
     from .config import EnvMod
@@ -205,6 +205,25 @@ class Outputs:
     ) -> list[modulefiles.ModuleFile]:
         found = modulefiles.list_module_files(self.envmod, module_dir=module_dir, module_app=module_app)
         return [f for f in found if f.env_path == env_path]
+
+    def found_for(self, env_path: str) -> dict[str, Any]:
+        """What exists on disk for the environment now (found by scanning, so also for
+        an adopted environment that records nothing): its kernels, its module files
+        and the lines that load them."""
+        found = self.module_files_for(env_path)
+        by_format = {f.format: f.path for f in found}
+        usage: list[str] = []
+        if found:
+            app, _, name = found[0].module.partition("/")
+            loadable = [f.path for f in found if f.format in ("lua", "tcl")]
+            directory = str(loadable[0].parent.parent) if loadable else self.envmod.expanded("module_dir")
+            names = FileNames(module_app=app, module_name=name, module_dir=str(directory))
+            usage = modulefiles.usage_lines(by_format, self.module_system.kind, names)
+        return {
+            "kernels": [k.to_json() for k in kernels.kernels_for(self.envmod, env_path)],
+            "module_files": [f.to_json() for f in found],
+            "usage": usage,
+        }
 
     def remove_modules(self, env: Environment) -> list[str]:
         state = env.state_record

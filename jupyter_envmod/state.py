@@ -92,16 +92,36 @@ def operation_record(kind: str, task_id: str) -> dict[str, Any]:
 
 
 def operation_alive(operation: dict[str, Any]) -> bool:
-    """Whether the process that recorded ``operation`` still runs (on this host;
-    an operation recorded on another host is taken to be alive)."""
+    """Whether the operation still runs: False once reconciliation marked it
+    ``interrupted``; for this process, whether its task is still unfinished; else
+    whether the process that recorded it still runs (on this host; an operation
+    recorded on another host is taken to be alive)."""
+    from .tasks import unfinished_here
+
+    if operation.get("interrupted"):
+        return False
     if operation.get("host") != socket.gethostname():
         return True
+    if operation.get("pid") == os.getpid():
+        return unfinished_here(str(operation.get("task")))
     try:
         os.kill(int(operation.get("pid", 0)), 0)
     except ProcessLookupError:
         return False
     except (PermissionError, ValueError):
         return True
+    return True
+
+
+def lock_free(prefix: Path) -> bool:
+    """True when no process holds the environment's lock (checked by taking and at
+    once releasing it); False when it is held or cannot be checked."""
+    lock = EnvLock(prefix)
+    try:
+        lock.acquire(what="check")
+    except (Busy, OSError):
+        return False
+    lock.release()
     return True
 
 

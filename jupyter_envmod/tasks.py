@@ -31,6 +31,15 @@ OUTPUT_TAIL = 40  # lines of a failing command's output carried in the error det
 
 Listener = Callable[["Task", str], None]
 
+#: ids of the tasks not yet finished in this process (every TaskManager's), so a state
+#: file naming this process's pid can tell a running operation from one whose task is gone
+_UNFINISHED: set[str] = set()
+
+
+def unfinished_here(task_id: str) -> bool:
+    """Whether the task ``task_id`` was started in this process and has not finished."""
+    return task_id in _UNFINISHED
+
 
 @dataclass
 class ProcessResult:
@@ -221,6 +230,7 @@ class TaskManager:
         environment's lock) runs when it ends, whatever the outcome."""
         self._prune()
         self._tasks[task.id] = task
+        _UNFINISHED.add(task.id)
         task._asyncio_task = asyncio.get_running_loop().create_task(self._run(task, work, cleanup))
         return task
 
@@ -246,6 +256,7 @@ class TaskManager:
             task.log(f"internal error: {err!r}")
         finally:
             task.finished = time.time()
+            _UNFINISHED.discard(task.id)
             if cleanup is not None:
                 cleanup()
             task._done.set()

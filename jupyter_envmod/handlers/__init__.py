@@ -9,11 +9,41 @@ from jupyter_server.utils import url_path_join
 from ..errors import ConfigError
 from ..manager import EnvModManager
 from .base import MANAGER_SETTING
+from .environments import (
+    AdoptHandler,
+    CloneHandler,
+    EnvironmentHandler,
+    EnvironmentsHandler,
+    ExportHandler,
+    PackagesHandler,
+    RetryHandler,
+)
+from .outputs import AvailableModulesHandler, KernelHandler, KernelsHandler, ModuleHandler, ModulesHandler
+from .search import PackageSearchHandler
 from .site import SiteHandler
+from .tasks import TaskHandler, TasksHandler
 
-#: (path under <base_url>/envmod, handler). The one table of endpoints.
+_ENV = r"/environments/(?P<env_id>[^/]+)"
+
+#: (path under <base_url>/envmod, handler). The one table of endpoints; the OpenAPI
+#: file describes each (tests/handlers/test_openapi.py checks both ways).
 ROUTES: list[tuple[str, type]] = [
     (r"/site", SiteHandler),
+    (r"/environments", EnvironmentsHandler),
+    (r"/environments/adopt", AdoptHandler),
+    (_ENV, EnvironmentHandler),
+    (_ENV + "/clone", CloneHandler),
+    (_ENV + "/retry", RetryHandler),
+    (_ENV + "/packages", PackagesHandler),
+    (_ENV + "/export", ExportHandler),
+    (_ENV + "/kernel", KernelHandler),
+    (_ENV + "/module", ModuleHandler),
+    (r"/kernels", KernelsHandler),
+    (r"/modules", ModulesHandler),
+    (r"/modules/available", AvailableModulesHandler),
+    (r"/packages/search", PackageSearchHandler),
+    (r"/tasks", TasksHandler),
+    (r"/tasks/(?P<tid>[^/]+)", TaskHandler),
 ]
 
 

@@ -1,0 +1,174 @@
+"""Environments: list, create, adopt, details, delete, clone, retry, packages, export.
+
+Each verb checks the body against the OpenAPI schema, maps it to the core and
+answers JSON; work that changes disk is a task (202, ``Location:`` of the task).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..errors import InvalidInput
+from ..models import Action, ChangeRequest
+from ..operations import CreateOptions
+from ..outputs import OutputOptions
+from ..specs import REQUEST_SOURCE, parse_spec_text
+from .base import EnvModHandler
+
+ACTIONS: tuple[Action, ...] = ("install", "update", "remove")
+
+
+def output_options(body: dict[str, Any]) -> OutputOptions:
+    """The ``kernel`` and ``module`` objects of a request. Where files go is the site's
+    choice (kernel_dir, module_dir), never the request's."""
+    kernel = body.get("kernel") or {}
+    module = body.get("module") or {}
+    return OutputOptions(
+        kernel=bool(kernel.get("create", False)),
+        display_name=kernel.get("display_name"),
+        module=bool(module.get("create", False)),
+        formats=module.get("formats"),
+        module_deps=list(module.get("dependencies", [])),
+    )
+
+
+def create_options(body: dict[str, Any]) -> CreateOptions:
+    spec = None
+    if "spec" in body:
+        spec = parse_spec_text(
+            body["spec"]["content"],
+            fmt=body["spec"].get("format"),
+            source=body["spec"].get("filename") or REQUEST_SOURCE,
+        )
+    return CreateOptions(
+        name=body.get("name"),
+        path=body.get("path"),
+        engine=body.get("engine"),
+        python=body.get("python"),
+        packages=list(body.get("packages", [])),
+        pip_packages=list(body.get("pip_packages", [])),
+        channels=list(body.get("channels", [])),
+        spec=spec,
+        dry_run=bool(body.get("dry_run", False)),
+        outputs=output_options(body),
+    )
+
+
+class EnvironmentsHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        envs = await asyncio.to_thread(self.manager.environments.all)
+        self.write_json([env.to_json() for env in envs])
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("CreateRequest")
+        environments = self.manager.environments
+        opts = create_options(body)
+        plan = await asyncio.to_thread(environments.validate_create, opts)
+        task = environments.start_create(plan)
+        if plan.dry_run:
+            await self.finished(task)
+        else:
+            self.accepted(task)
+
+
+class AdoptHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body("AdoptRequest")
+        self.accepted(self.manager.environments.adopt(body["path"], output_options(body)))
+
+
+class EnvironmentHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str) -> None:
+        env = await self.environment(env_id)
+        self.write_json(await asyncio.to_thread(self.manager.environments.details, env))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, env_id: str) -> None:
+        env = await self.environment(env_id)
+        self.accepted(self.manager.environments.delete(env))
+
+
+class CloneHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, env_id: str) -> None:
+        body = self.json_body("CloneRequest")
+        env = await self.environment(env_id)
+        self.accepted(self.manager.environments.clone(env, to_name=body.get("name"), to_path=body.get("path")))
+
+
+class RetryHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, env_id: str) -> None:
+        env = await self.environment(env_id)
+        self.accepted(self.manager.environments.retry(env))
+
+
+class PackagesHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str) -> None:
+        env = await self.environment(env_id)
+        packages = await asyncio.to_thread(self.manager.environments.packages, env)
+        self.write_json([p.to_json() for p in packages])
+
+    @web.authenticated
+    @authorized
+    async def post(self, env_id: str) -> None:
+        body = self.json_body("PackagesRequest")
+        asked = [action for action in ACTIONS if body.get(action)]
+        if len(asked) != 1:
+            raise InvalidInput(
+                "Give exactly one non-empty list of packages: install, update or remove "
+                f"(got {', '.join(asked) or 'none'}).",
+                details={"field": asked[1] if len(asked) > 1 else "install"},
+            )
+        action = asked[0]
+        manager = body.get("manager", "conda")
+        request = ChangeRequest(action, list(body[action]), manager, list(body.get("channels", [])))
+        env = await self.environment(env_id)
+        dry_run = bool(body.get("dry_run", False))
+        task = self.manager.environments.change(env, request, dry_run=dry_run)
+        if dry_run:
+            await self.finished(task)
+        else:
+            self.accepted(task)
+
+
+def download_name(env_name: str, fmt: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", env_name).lstrip(".") or "environment"
+    return {
+        "yml": f"{stem}-environment.yml",
+        "history": f"{stem}-history.yml",
+        "requirements": f"{stem}-requirements.txt",
+        "explicit": f"{stem}-explicit.txt",
+    }[fmt]
+
+
+class ExportHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str) -> None:
+        fmt = self.get_query_argument("format", "yml")
+        env = await self.environment(env_id)
+        _, text = await asyncio.to_thread(self.manager.environments.export, env, fmt)
+        name = download_name(env.name, fmt)
+        content_type = "application/x-yaml" if name.endswith(".yml") else "text/plain"
+        self.set_header("Content-Disposition", f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}")
+        self.finish(text.encode("utf-8"), set_content_type=f"{content_type}; charset=utf-8")
