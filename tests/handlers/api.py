@@ -120,7 +120,6 @@ def api_config(tmp_path: Path, **extra: Any) -> dict:
         "module_dir": str(tmp_path / "modules"),
         "activate_dir": str(tmp_path / "activate"),
         "default_engine": "venv",
-        "channels": [],
     }
     config.update(extra)
     return config
