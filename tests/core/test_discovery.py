@@ -95,8 +95,10 @@ def test_states(tmp_path):
     root = tmp_path / "envs"
     busy = make_conda_prefix(root / "busy")
     state = EnvState(engine="rattler")
-    state.operation = operation_record("install", "t1")  # this process: alive
+    state.operation = {**operation_record("install", "t1"), "pid": 1}  # another process that runs
     write_state(busy, state)
+    orphaned = make_conda_prefix(root / "orphaned")  # this process, but no task of it runs: cut off
+    write_state(orphaned, EnvState(engine="rattler", operation=operation_record("install", "no-such-task")))
     crashed = make_conda_prefix(root / "crashed")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -114,6 +116,7 @@ def test_states(tmp_path):
     states = {e.name: (e.state, e.managed) for e in discovery.list_environments(EnvMod(env_dirs=[str(root)]))}
     assert states == {
         "busy": ("busy", True),
+        "orphaned": ("interrupted", True),
         "crashed": ("interrupted", True),
         "half": ("interrupted", True),
         "broken": ("broken", False),
