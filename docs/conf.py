@@ -30,6 +30,7 @@ release = version
 extensions = [
     "myst_parser",
     "envmod_config",
+    "envmod_openapi",
 ]
 
 source_suffix = {".md": "markdown"}

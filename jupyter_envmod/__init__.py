@@ -26,3 +26,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     from .serverext import load
 
     load(serverapp)
+
+
+async def _start_jupyter_server_extension(serverapp: Any) -> None:
+    from .serverext import start
+
+    start(serverapp)

@@ -8,24 +8,34 @@ import logging
 from typing import TYPE_CHECKING
 
 from .config import EnvMod
-from .operations import Environments
 from .siteinfo import SiteInfo, SiteInfoCache
 from .tasks import TaskManager
 
 if TYPE_CHECKING:
+    from .operations import Environments
     from .pkgsearch import PackageSearch
 
 
 class EnvModManager:
     """One per server (or CLI run). Building it is cheap: nothing is detected,
-    scanned or imported that a request does not need."""
+    scanned or imported that a request does not need — the operations (and the
+    libraries they use: rattler, ruamel.yaml, packaging, jinja2) are imported on
+    first use, which the start-up reconciliation does in a thread."""
 
     def __init__(self, envmod: EnvMod):
         self.envmod = envmod
         self._site = SiteInfoCache(envmod)
         self.tasks = TaskManager(retention=envmod.task_retention)
-        self.environments = Environments(envmod, self.tasks)
+        self._environments: Environments | None = None
         self._search: PackageSearch | None = None
+
+    @property
+    def environments(self) -> Environments:
+        if self._environments is None:
+            from .operations import Environments
+
+            self._environments = Environments(self.envmod, self.tasks)
+        return self._environments
 
     async def site_info(self, refresh: bool = False) -> SiteInfo:
         """Engines, module system and effective configuration (cached; ``refresh``
@@ -46,7 +56,7 @@ class EnvModManager:
         """Mark environments whose operation was cut off (the server stopped during a
         create or install) as interrupted. Runs in a thread once the server started."""
         try:
-            marked = await asyncio.to_thread(self.environments.reconcile)
+            marked = await asyncio.to_thread(lambda: self.environments.reconcile())
         except Exception:  # start-up must not fail for this; say why in the log
             if log is not None:
                 log.exception("jupyter_envmod: could not check for interrupted operations")

@@ -401,29 +401,33 @@ class Environments:
         if not (out.kernel or out.module):
             return {}
         env = self.find(path=str(plan.prefix))
-        result: dict[str, Any] = {}
         if out.kernel:
-            task.set_phase("kernel")
+            task.set_phase("installing ipykernel")
             await self._ensure_ipykernel(env, task)
+        return await self._write_outputs(env, out, plan.module_deps, plan.modulepath, task)
+
+    async def _write_outputs(
+        self, env: Environment, opts: OutputOptions, modules: list[str], modulepath: list[str], task: Task
+    ) -> dict[str, Any]:
+        """Write the kernel and/or module files ``opts`` asks for (ipykernel is in place)."""
+        result: dict[str, Any] = {}
+        if opts.kernel:
+            task.set_phase("writing the kernelspec")
             info = await asyncio.to_thread(
-                self.outputs.write_kernel,
-                env,
-                display_name=out.display_name,
-                modules=plan.module_deps,
-                modulepath=plan.modulepath,
+                self.outputs.write_kernel, env, display_name=opts.display_name, modules=modules, modulepath=modulepath
             )
             task.log(f"kernel {info.name} ({info.display_name!r}) written to {info.dir}")
             result["kernel"] = info.to_json()
-        if out.module:
-            task.set_phase("module files")
+        if opts.module:
+            task.set_phase("writing the module files")
             result["module"] = await asyncio.to_thread(
                 self.outputs.write_modules,
                 env,
-                formats=out.formats,
-                module_dir=out.module_dir,
-                module_app=out.module_app,
-                modules=plan.module_deps,
-                modulepath=plan.modulepath,
+                formats=opts.formats,
+                module_dir=opts.module_dir,
+                module_app=opts.module_app,
+                modules=modules,
+                modulepath=modulepath,
             )
             for path in result["module"]["files"].values():
                 task.log(f"wrote {path}")
@@ -680,37 +684,12 @@ class Environments:
             lock.acquire(what=f"write the {'kernel' if opts.kernel else 'module files'} of")
 
         async def run(t: Task) -> dict[str, Any]:
-            result: dict[str, Any] = {}
             if needs_install:
                 t.set_phase("installing ipykernel")
                 await self._ensure_ipykernel(env, t)
             self.outputs.record_deps(env, modules, modulepath)
             fresh = self.find(path=env.path) if env.managed else env
-            if opts.kernel:
-                t.set_phase("writing the kernelspec")
-                info = await asyncio.to_thread(
-                    self.outputs.write_kernel,
-                    fresh,
-                    display_name=opts.display_name,
-                    modules=modules,
-                    modulepath=modulepath,
-                )
-                t.log(f"kernel {info.name} ({info.display_name!r}) written to {info.dir}")
-                result["kernel"] = info.to_json()
-            if opts.module:
-                t.set_phase("writing the module files")
-                result["module"] = await asyncio.to_thread(
-                    self.outputs.write_modules,
-                    fresh,
-                    formats=opts.formats,
-                    module_dir=opts.module_dir,
-                    module_app=opts.module_app,
-                    modules=modules,
-                    modulepath=modulepath,
-                )
-                for path in result["module"]["files"].values():
-                    t.log(f"wrote {path}")
-            return result
+            return await self._write_outputs(fresh, opts, modules, modulepath, t)
 
         return self.tasks.start(task, run, cleanup=lock.release if lock else None)
 

@@ -2,24 +2,26 @@
 
 Each verb checks the body against the OpenAPI schema, maps it to the core and
 answers JSON; work that changes disk is a task (202, ``Location:`` of the task).
+The core's operations are imported on first use, not when the server starts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import InvalidInput
-from ..models import Action, ChangeRequest
-from ..operations import CreateOptions
-from ..outputs import OutputOptions
-from ..specs import REQUEST_SOURCE, parse_spec_text
 from .base import EnvModHandler
+
+if TYPE_CHECKING:
+    from ..models import Action
+    from ..operations import CreateOptions
+    from ..outputs import OutputOptions
 
 ACTIONS: tuple[Action, ...] = ("install", "update", "remove")
 
@@ -27,6 +29,8 @@ ACTIONS: tuple[Action, ...] = ("install", "update", "remove")
 def output_options(body: dict[str, Any]) -> OutputOptions:
     """The ``kernel`` and ``module`` objects of a request. Where files go is the site's
     choice (kernel_dir, module_dir), never the request's."""
+    from ..outputs import OutputOptions
+
     kernel = body.get("kernel") or {}
     module = body.get("module") or {}
     return OutputOptions(
@@ -39,6 +43,9 @@ def output_options(body: dict[str, Any]) -> OutputOptions:
 
 
 def create_options(body: dict[str, Any]) -> CreateOptions:
+    from ..operations import CreateOptions
+    from ..specs import REQUEST_SOURCE, parse_spec_text
+
     spec = None
     if "spec" in body:
         spec = parse_spec_text(
@@ -139,6 +146,8 @@ class PackagesHandler(EnvModHandler):
                 f"(got {', '.join(asked) or 'none'}).",
                 details={"field": asked[1] if len(asked) > 1 else "install"},
             )
+        from ..models import ChangeRequest
+
         action = asked[0]
         manager = body.get("manager", "conda")
         request = ChangeRequest(action, list(body[action]), manager, list(body.get("channels", [])))

@@ -1,23 +1,27 @@
 """Kernels and module files: per environment (PUT writes, DELETE removes) and the
-site-wide listings with orphans flagged, plus the modules a dependency can name."""
+site-wide listings with orphans flagged, plus the modules a dependency can name.
+The core modules are imported on first use, not when the server starts."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .. import kernels, modsys, modulefiles
-from ..outputs import OutputOptions
 from .base import EnvModHandler
+
+if TYPE_CHECKING:
+    from ..outputs import OutputOptions
 
 #: how long a removal may take before the answer goes out with the task still running
 QUICK_TASK_WAIT = 5.0
 
 
 def _options(body: dict[str, Any]) -> OutputOptions:
+    from ..outputs import OutputOptions
+
     return OutputOptions(
         display_name=body.get("display_name"),
         formats=body.get("formats"),
@@ -72,7 +76,9 @@ class KernelsHandler(EnvModHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        found = await asyncio.to_thread(kernels.list_kernels, self.manager.envmod)
+        from ..kernels import list_kernels
+
+        found = await asyncio.to_thread(list_kernels, self.manager.envmod)
         self.write_json([k.to_json() for k in found])
 
 
@@ -80,7 +86,9 @@ class ModulesHandler(EnvModHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        found = await asyncio.to_thread(modulefiles.list_module_files, self.manager.envmod)
+        from ..modulefiles import list_module_files
+
+        found = await asyncio.to_thread(list_module_files, self.manager.envmod)
         self.write_json([f.to_json() for f in found])
 
 
@@ -88,6 +96,8 @@ class AvailableModulesHandler(EnvModHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
+        from ..modsys import AVAILABLE, loaded_modules
+
         refresh = self.flag_argument("refresh")
-        available = await asyncio.to_thread(modsys.AVAILABLE.get, refresh=refresh)
-        self.write_json({"loaded": modsys.loaded_modules(), "available": available})
+        available = await asyncio.to_thread(AVAILABLE.get, refresh=refresh)
+        self.write_json({"loaded": loaded_modules(), "available": available})

@@ -76,8 +76,10 @@ async def test_busy_environment_and_cancel_over_http(jp_fetch, gate, tmp_path):
         gate.open()
 
 
-async def test_cut_off_operation_is_interrupted_after_start(jp_fetch, tmp_path):
+async def test_cut_off_operation_is_interrupted_after_start(jp_fetch, jp_serverapp, tmp_path):
     api = Api(jp_fetch)
+    # what ServerApp.start does once its loop runs (pytest-jupyter's server does not start extensions)
+    await jp_serverapp.extension_manager.start_all_extensions()
     deadline = time.monotonic() + 60
     while True:  # the check runs in a thread once the server started
         cutoff = next(env for env in (await api.get("environments")).body if env["name"] == "cutoff")
