@@ -143,8 +143,9 @@ class AvailableModules:
             )
         except (OSError, subprocess.TimeoutExpired) as err:
             raise OperationFailed(f"Could not list the available modules with {argv[0]}: {err}") from err
-        # both systems print the listing on stderr (stdout carries shell code)
-        names = parse_avail(proc.stderr)
+        # both systems print the listing on stderr (stdout carries shell code); a failure
+        # (e.g. Environment Modules with no MODULEPATH: "ERROR: No module path defined") lists nothing
+        names = parse_avail(proc.stderr) if proc.returncode == 0 else []
         with self._lock:
             self._cache[key] = (now, names)
         return list(names)

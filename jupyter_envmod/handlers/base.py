@@ -4,8 +4,10 @@ place that turns domain errors into HTTP status codes and JSON bodies."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
+from collections.abc import Iterator
 from http import HTTPStatus
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
@@ -51,6 +53,27 @@ def status_for_reason(reason: str) -> int:
         if cls.reason == reason:
             return status
     return 500
+
+
+@contextlib.contextmanager
+def request_fields(names: dict[str, str]) -> Iterator[None]:
+    """Name fields as the request has them: the core's InvalidInput says e.g.
+    ``module_deps`` (the CLI's name) where the body said ``module.dependencies``."""
+    try:
+        yield
+    except InvalidInput as err:
+        field = err.details.get("field")
+        if field in names:
+            err.details["field"] = names[field]
+        raise
+
+
+#: core field name -> body field, for bodies with ``kernel`` and ``module`` objects
+OUTPUT_FIELDS = {
+    "module_deps": "module.dependencies",
+    "formats": "module.formats",
+    "display_name": "kernel.display_name",
+}
 
 
 @functools.cache

@@ -16,7 +16,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import InvalidInput
-from .base import EnvModHandler
+from .base import OUTPUT_FIELDS, EnvModHandler, request_fields
 
 if TYPE_CHECKING:
     from ..models import Action
@@ -80,7 +80,8 @@ class EnvironmentsHandler(EnvModHandler):
         body = self.json_body("CreateRequest")
         environments = self.manager.environments
         opts = create_options(body)
-        plan = await asyncio.to_thread(environments.validate_create, opts)
+        with request_fields(OUTPUT_FIELDS):
+            plan = await asyncio.to_thread(environments.validate_create, opts)
         task = environments.start_create(plan)
         if plan.dry_run:
             await self.finished(task)
@@ -93,7 +94,8 @@ class AdoptHandler(EnvModHandler):
     @authorized
     async def post(self) -> None:
         body = self.json_body("AdoptRequest")
-        self.accepted(self.manager.environments.adopt(body["path"], output_options(body)))
+        with request_fields(OUTPUT_FIELDS):
+            self.accepted(self.manager.environments.adopt(body["path"], output_options(body)))
 
 
 class EnvironmentHandler(EnvModHandler):

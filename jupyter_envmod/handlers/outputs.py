@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .base import EnvModHandler
+from .base import EnvModHandler, request_fields
+
+#: core field name -> body field of KernelRequest and ModuleRequest
+FIELDS = {"module_deps": "dependencies"}
 
 if TYPE_CHECKING:
     from ..outputs import OutputOptions
@@ -48,7 +51,8 @@ class KernelHandler(_RemovingHandler):
     async def put(self, env_id: str) -> None:
         body = self.json_body("KernelRequest")
         env = await self.environment(env_id)
-        self.accepted(self.manager.environments.kernel(env, _options(body)))
+        with request_fields(FIELDS):
+            self.accepted(self.manager.environments.kernel(env, _options(body)))
 
     @web.authenticated
     @authorized
@@ -64,7 +68,8 @@ class ModuleHandler(_RemovingHandler):
     async def put(self, env_id: str) -> None:
         body = self.json_body("ModuleRequest")
         env = await self.environment(env_id)
-        self.accepted(self.manager.environments.module_task(env, _options(body)))
+        with request_fields(FIELDS):
+            self.accepted(self.manager.environments.module_task(env, _options(body)))
 
     @web.authenticated
     @authorized

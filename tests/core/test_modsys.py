@@ -50,6 +50,14 @@ def test_available_modules_are_listed_and_cached(system, environ, tree):
     assert "gcc/14.1" in cache.get(env, refresh=True)
 
 
+def test_a_failing_avail_lists_nothing():
+    """Environment Modules without any MODULEPATH exits 1 with 'ERROR: No module path
+    defined': no module names (not "ERROR:")."""
+    env = clean_environ(MODULES_CMD=str(MODULES_CMD))
+    env.pop("MODULEPATH", None)
+    assert modsys.AvailableModules().get(env) == []
+
+
 def test_no_module_system_lists_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(modsys, "detect_module_system", lambda env: modsys.ModuleSystemInfo(None))
     assert modsys.AvailableModules().get({"PATH": "/usr/bin"}) == []

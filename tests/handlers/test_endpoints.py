@@ -59,7 +59,8 @@ async def new_venv(api: Api, name: str, **extra) -> dict:
         ({"name": "x", "packages": [1]}, "packages[0]"),
         ({"name": "x", "kernel": {"create": "yes"}}, "kernel.create"),
         ({"name": "x", "module": {"formats": ["bat"]}}, "module.formats[0]"),
-        ({"name": "x", "module": {"dependencies": ["gcc/12; rm -rf /"]}}, "module_deps"),
+        ({"name": "x", "module": {"dependencies": ["gcc/12; rm -rf /"]}}, "module.dependencies"),
+        ({"name": "x", "kernel": {"display_name": " "}}, "kernel.display_name"),
         ({"path": "relative/dir"}, "path"),
         ({"path": "/etc/envmod-test"}, "path"),
         ({"name": "x", "python": "three"}, "python"),
@@ -153,6 +154,11 @@ async def test_details_clone_module_kernel_listings_and_tasks(api, jp_fetch, tmp
     assert removed.body["state"] == "succeeded"  # quick: the answer waited for it
     assert len(removed.body["result"]["removed"]) == 2
     assert (await api.get("modules")).body == []
+
+    for what in ("kernel", "module"):
+        bad = await api.put("environments", env["id"], what, body={"dependencies": ["gcc/12; rm -rf /"]})
+        assert bad.code == 400
+        assert bad.body["details"]["field"] == "dependencies"
 
     # the kernel of a venv without ipykernel: uv pip against the (closed) index fails → the task says why
     failed = await api.wait(await api.put("environments", env["id"], "kernel", body={"display_name": "K"}))
