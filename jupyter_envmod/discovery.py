@@ -363,11 +363,10 @@ def path_for_name(envmod: EnvMod, name: str) -> Path:
     return envmod.env_roots[0] / name
 
 
-def find(
-    envmod: EnvMod, *, name: str | None = None, path: str | None = None, env_id_: str | None = None
-) -> Environment:
-    """Look up an existing environment by name (searched in the roots, in order), by
-    path, or by id. Raises :class:`NotFound`."""
+def find(envmod: EnvMod, *, name: str | None = None, path: str | None = None) -> Environment:
+    """Look up an existing environment by name (searched in the roots, in order) or by
+    path. Raises :class:`NotFound`. (By id: ``Environments.find``, which also knows
+    adopted environments.)"""
     if path is not None:
         prefix = resolve_path(path)
         env = inspect(str(prefix), "path", envmod)
@@ -388,11 +387,6 @@ def find(
             "`jupyter envmod list` shows the environments found.",
             details={"field": "name", "name": name},
         )
-    if env_id_ is not None:
-        for env in list_environments(envmod):
-            if env.id == env_id_:
-                return env
-        raise NotFound(f"No environment with id {env_id_!r}.", details={"field": "id", "id": env_id_})
     raise InvalidInput("Name an environment with -n NAME or -p PATH.", details={"field": "name"})
 
 

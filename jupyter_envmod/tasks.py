@@ -98,6 +98,11 @@ class Task:
             self._next_offset = offset + 1
         self._emit("log")
 
+    @property
+    def next_offset(self) -> int:
+        """The offset the next log line will get (the log's length so far)."""
+        return self._next_offset
+
     def log_since(self, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
         """Log lines with offset >= ``offset`` and the offset to ask for next time."""
         # offsets in the log are consecutive, so the first wanted line's index is arithmetic

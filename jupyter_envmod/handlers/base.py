@@ -168,9 +168,13 @@ class EnvModHandler(APIHandler):
         self.set_header("Location", self.task_url(task))
         self.write_json(task.to_json(), 202)
 
-    async def finished(self, task: Task) -> None:
-        """For requests that change nothing (dry runs): wait for the task, then answer
-        200 with it, or its error with the error's status (422 unsatisfiable …)."""
+    async def answer_task(self, task: Task, *, dry_run: bool) -> None:
+        """A write: 202 with the task (:meth:`accepted`). A dry run changes nothing:
+        wait for the task, then answer 200 with it, or its error with the error's
+        status (422 unsatisfiable …)."""
+        if not dry_run:
+            self.accepted(task)
+            return
         await task.wait()
         if task.error is not None:
             body = {**task.error, "details": {**(task.error.get("details") or {}), "task": task.id}}

@@ -82,11 +82,7 @@ class EnvironmentsHandler(EnvModHandler):
         opts = create_options(body)
         with request_fields(OUTPUT_FIELDS):
             plan = await asyncio.to_thread(environments.validate_create, opts)
-        task = environments.start_create(plan)
-        if plan.dry_run:
-            await self.finished(task)
-        else:
-            self.accepted(task)
+        await self.answer_task(environments.start_create(plan), dry_run=plan.dry_run)
 
 
 class AdoptHandler(EnvModHandler):
@@ -155,11 +151,7 @@ class PackagesHandler(EnvModHandler):
         request = ChangeRequest(action, list(body[action]), manager, list(body.get("channels", [])))
         env = await self.environment(env_id)
         dry_run = bool(body.get("dry_run", False))
-        task = self.manager.environments.change(env, request, dry_run=dry_run)
-        if dry_run:
-            await self.finished(task)
-        else:
-            self.accepted(task)
+        await self.answer_task(self.manager.environments.change(env, request, dry_run=dry_run), dry_run=dry_run)
 
 
 def download_name(env_name: str, fmt: str) -> str:

@@ -19,7 +19,7 @@ class TasksHandler(EnvModHandler):
         each is); ``environment=<id>`` keeps one environment's."""
         env_id = self.get_query_argument("environment", None)
         tasks = [t for t in self.manager.tasks.list() if env_id is None or t.environment.get("id") == env_id]
-        self.write_json([t.to_json(since=t.log_since(0)[1]) for t in tasks])
+        self.write_json([t.to_json(since=t.next_offset) for t in tasks])
 
 
 class TaskHandler(EnvModHandler):

@@ -15,6 +15,7 @@ import pytest
 from jupyter_envmod import discovery
 from jupyter_envmod.config import EnvMod
 from jupyter_envmod.errors import Busy, InvalidInput, NotFound
+from jupyter_envmod.operations import Environments
 from jupyter_envmod.state import EnvLock, EnvState, operation_record, read_state, write_state
 
 
@@ -132,7 +133,7 @@ def test_find_by_name_path_and_id(tmp_path):
     assert discovery.find(envmod, name="dup").kind == "venv"  # first root wins
     by_path = discovery.find(envmod, path=str(second / "dup"))
     assert by_path.kind == "conda"
-    assert discovery.find(envmod, env_id_=by_path.id).path == by_path.path
+    assert Environments(envmod).find(env_id=by_path.id).path == by_path.path
     with pytest.raises(NotFound) as err:
         discovery.find(envmod, name="nope")
     assert "nope" in err.value.message
