@@ -57,6 +57,13 @@ class NotFound(EnvModError):
     reason = "not-found"
 
 
+class NotPermitted(EnvModError):
+    """The user cannot change this environment: another user owns it and it is not
+    group-writable for them (HTTP 403, CLI exit 2). The message says who can."""
+
+    reason = "not-permitted"
+
+
 class Busy(EnvModError):
     """Another operation holds the environment's lock (HTTP 409); ``details["task"]``
     names it."""

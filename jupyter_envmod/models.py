@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 Source = Literal["conda", "pypi"]
 Manager = Literal["conda", "pip"]
-Action = Literal["install", "update", "remove"]
+Action = Literal["install", "update", "remove", "update-all"]
 
 
 @dataclass

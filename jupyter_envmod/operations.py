@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from . import discovery, modsys
+from . import discovery, history, modsys, sharing
 from .discovery import Environment
 from .engines import get_engine
 from .engines.base import CondaEngine, Engine
 from .errors import InvalidInput, NotFound, Unsatisfiable
-from .models import ChangeRequest, Package, Plan
+from .history import Revision, Snapshot
+from .models import Change, ChangeRequest, Package, Plan
 from .outputs import OutputOptions, Outputs, writable
 from .specs import (
     EnvSpec,
@@ -322,6 +323,7 @@ class Environments:
             return self.tasks.start(task, lambda t: self._dry_create(plan, t))
         created_dir = not plan.prefix.exists()
         plan.prefix.mkdir(parents=True, exist_ok=True)
+        sharing.prepare_prefix(self.envmod, plan.prefix)
         lock = EnvLock(plan.prefix)
         try:
             lock.acquire(what="create")
@@ -339,7 +341,7 @@ class Environments:
         )
         state.operation = {**operation_record(kind, task.id), "request": plan.to_json()}
         write_state(plan.prefix, state)
-        return self.tasks.start(task, lambda t: self._create(plan, state, t), cleanup=lock.release)
+        return self.tasks.start(task, lambda t: self._create(plan, state, t, kind=kind), cleanup=lock.release)
 
     @staticmethod
     def _engine_specs(plan: CreatePlan, engine: Engine) -> list[str]:
@@ -368,7 +370,7 @@ class Environments:
             task.log(f"pip packages to install after the conda step: {', '.join(plan.pip_packages)}")
         return {"dry_run": True, "plan": result.to_json(), "summary": result.summary(), "request": plan.to_json()}
 
-    async def _create(self, plan: CreatePlan, state: EnvState, task: Task) -> dict[str, Any]:
+    async def _create(self, plan: CreatePlan, state: EnvState, task: Task, *, kind: str = "create") -> dict[str, Any]:
         engine = self.engine(plan.engine)
         try:
             result = await self._engine_step(plan, engine, task, dry_run=False)
@@ -382,7 +384,18 @@ class Environments:
             write_state(plan.prefix, state)
             if engine.kind == "conda":
                 discovery.register_conda_prefix(plan.prefix, add=True)
+            fresh = discovery.inspect(str(plan.prefix), "created", self.envmod)
+            if fresh is not None:
+                history.record(
+                    plan.prefix,
+                    kind,
+                    self._snapshot(fresh),
+                    request={"specs": plan.packages, "pip_specs": plan.pip_packages},
+                    requested_conda=state.requested_conda,
+                    requested_pip=state.requested_pip,
+                )
             generated = await self._create_outputs(plan, task)
+            await asyncio.to_thread(sharing.fix_permissions, self.envmod, plan.prefix)
         except BaseException:
             task.log(f"removing the unfinished environment {plan.prefix}")
             await asyncio.shield(asyncio.to_thread(self._remove_unfinished, plan.prefix))
@@ -441,9 +454,13 @@ class Environments:
     # -- package changes -----------------------------------------------------------------
     def change(self, env: Environment, request: ChangeRequest, *, dry_run: bool = False) -> Task:
         """Install, update or remove packages (conda or pip) as a task."""
-        if request.action not in ("install", "update", "remove"):
-            raise InvalidInput(f"action {request.action!r}: use install, update or remove", details={"field": "action"})
-        if not request.specs:
+        if request.action not in ("install", "update", "remove", "update-all"):
+            raise InvalidInput(
+                f"action {request.action!r}: use install, update, update-all or remove", details={"field": "action"}
+            )
+        if request.action == "update-all" and request.specs:
+            raise InvalidInput("update-all takes no package names.", details={"field": "packages"})
+        if request.action != "update-all" and not request.specs:
             raise InvalidInput(f"Name at least one package to {request.action}.", details={"field": "packages"})
         manager = request.manager
         if env.kind == "venv":
@@ -459,7 +476,7 @@ class Environments:
             specs = [check_conda_spec(s) for s in request.specs]
         channels = [check_channel(c) for c in request.channels]
         if not dry_run:
-            discovery.check_allowed(self.envmod, env.prefix)
+            self._check_changeable(env, f"{request.action} packages in")
         request = ChangeRequest(request.action, specs, manager, channels)
         task = Task(request.action, {"path": env.path, "name": env.name, "id": env.id})
         if dry_run:
@@ -488,7 +505,11 @@ class Environments:
         state: EnvState | None = None,
     ) -> dict[str, Any]:
         engine = self.engine(env.engine)
-        snapshot = None if dry_run else self._snapshot(env, engine)
+        snapshot = None if dry_run else self._snapshot(env)
+        if snapshot is not None and state is not None:
+            history.ensure_current(
+                env.prefix, snapshot, requested_conda=state.requested_conda, requested_pip=state.requested_pip
+            )
         try:
             plan = await self._apply_change(env, engine, request, task, dry_run=dry_run)
         except BaseException:
@@ -499,15 +520,28 @@ class Environments:
                     state.operation = None
                     write_state(env.prefix, state)
             raise
+        result: dict[str, Any] = {"dry_run": dry_run, "plan": plan.to_json(), "summary": plan.summary()}
         if state is not None:
             self._record_request(state, request)
             state.operation = None
             write_state(env.prefix, state)
-        return {"dry_run": dry_run, "plan": plan.to_json(), "summary": plan.summary()}
+            revision = history.record(
+                env.prefix,
+                request.action,
+                self._snapshot(env),
+                request={"specs": request.specs, "manager": request.manager, "channels": request.channels},
+                requested_conda=state.requested_conda,
+                requested_pip=state.requested_pip,
+            )
+            result["revision"] = revision.rev
+            await asyncio.to_thread(sharing.fix_permissions, self.envmod, env.prefix)
+        return result
 
     async def _apply_change(
         self, env: Environment, engine: Engine, request: ChangeRequest, task: Task, *, dry_run: bool
     ) -> Plan:
+        if request.action == "update-all":
+            return await self._update_all(env, engine, request, task, dry_run=dry_run)
         if request.manager == "pip":
             pip = self.uvpip()
             if env.kind == "venv":
@@ -537,7 +571,26 @@ class Environments:
             dry_run=dry_run,
         )
 
+    async def _update_all(
+        self, env: Environment, engine: Engine, request: ChangeRequest, task: Task, *, dry_run: bool
+    ) -> Plan:
+        """Every package to the newest version the solver accepts: the conda step
+        (conda environments), then the pip packages, as one change."""
+        state = env.state_record
+        asked_pip = list(state.requested_pip) if state else []
+        if env.kind == "venv":
+            return await engine.update_all(env.prefix, channels=[], task=task, dry_run=dry_run, requested=asked_pip)
+        channels = request.channels or (state.channels if state else [])
+        task.set_phase("conda packages")
+        plan = await engine.update_all(env.prefix, channels=channels, task=task, dry_run=dry_run)
+        if self.uvpip().installed(env.prefix):
+            task.set_phase("pip packages")
+            plan.extend(await self.uvpip().update_all(env.python, asked_pip, task=task, dry_run=dry_run))
+        return plan
+
     def _record_request(self, state: EnvState, request: ChangeRequest) -> None:
+        if request.action == "update-all":
+            return
         current = state.requested_pip if request.manager == "pip" else state.requested_conda
         names = _names(request.specs)
         kept = [s for s in current if _spec_name(s) not in names]
@@ -550,23 +603,212 @@ class Environments:
         else:
             state.requested_conda = kept
 
-    def _snapshot(self, env: Environment, engine: Engine) -> dict[str, Any]:
-        snap: dict[str, Any] = {"pip": self.uvpip().freeze(env.prefix)}
-        if isinstance(engine, CondaEngine):
-            snap["conda"] = engine.explicit(env.prefix)
-        return snap
+    def _snapshot(self, env: Environment) -> Snapshot:
+        """The exact packages now: conda records (URL, checksums, requested specs) and pip pins."""
+        conda: list[dict[str, Any]] = []
+        if env.kind == "conda":
+            from .engines.condameta import channel_label, read_records
 
-    async def _rollback(self, env: Environment, engine: Engine, snapshot: dict[str, Any], task: Task) -> None:
+            for r in read_records(env.prefix):
+                asked = [s for s in [*(r.get("requested_specs") or []), r.get("requested_spec")] if s and s != "None"]
+                conda.append(
+                    {
+                        "name": str(r["name"]),
+                        "version": str(r["version"]),
+                        "build": str(r.get("build", "")),
+                        "channel": channel_label(r),
+                        "url": str(r.get("url") or ""),
+                        "sha256": str(r.get("sha256") or ""),
+                        "md5": str(r.get("md5") or ""),
+                        "requested": [str(s) for s in asked],
+                    }
+                )
+        return Snapshot(conda=conda, pip=self.uvpip().snapshot(env.prefix))
+
+    async def _apply_snapshot(self, env: Environment, engine: Engine, snap: Snapshot, task: Task) -> None:
+        """Make the environment hold exactly the packages of ``snap``."""
+        if isinstance(engine, CondaEngine) and env.kind == "conda":
+            entries = [ExplicitEntry(r["url"], r.get("sha256") or None, r.get("md5") or None) for r in snap.conda]
+            requested = [s for r in snap.conda for s in r.get("requested", [])]
+            await engine.install_explicit(env.prefix, entries, task=task, requested=requested or None)
+        pins = sorted(p["pin"] for p in snap.pip)
+        if env.kind == "venv" or pins != self.uvpip().freeze(env.prefix):
+            asked = [p["name"] for p in snap.pip if p.get("requested")]
+            await self.uvpip().sync(env.python, pins, task=task, requested=asked)
+
+    async def _rollback(self, env: Environment, engine: Engine, snapshot: Snapshot, task: Task) -> None:
         try:
             task.set_phase("rolling back")
-            if isinstance(engine, CondaEngine):
-                await engine.install_explicit(env.prefix, snapshot["conda"], task=task)
-                if snapshot["pip"] != self.uvpip().freeze(env.prefix):
-                    await self.uvpip().sync(env.python, snapshot["pip"], task=task)
-            else:
-                await self.uvpip().sync(env.python, snapshot["pip"], task=task)
+            await self._apply_snapshot(env, engine, snapshot, task)
         except Exception as err:  # the original error matters more; say the rollback failed too
             task.log(f"could not restore the previous packages: {err}")
+
+    def _check_changeable(self, env: Environment, what: str) -> None:
+        """Refuse, before anything runs, a change outside allowed_roots or of an
+        environment this user cannot write (saying who can)."""
+        discovery.check_allowed(self.envmod, env.prefix)
+        sharing.check_can_change(self.envmod, env.prefix, what)
+
+    # -- revisions -------------------------------------------------------------------------
+    def history(self, env: Environment) -> list[Revision]:
+        """The environment's revisions, oldest first (file reads only)."""
+        return history.revisions(env.prefix)
+
+    def restore(self, env: Environment, rev: int, *, dry_run: bool = False) -> Task:
+        """Return the environment to revision ``rev``'s exact packages (conda: those
+        package files; pip: those pins), as a task; the result is a new revision."""
+        if env.kind not in ("conda", "venv"):
+            raise InvalidInput(f"{env.path} is not a finished environment ({env.state}).", details={"field": "path"})
+        target = history.get(env.prefix, rev)
+        if not dry_run:
+            self._check_changeable(env, "restore")
+        task = Task("restore", {"path": env.path, "name": env.name, "id": env.id, "revision": rev})
+        if dry_run:
+
+            async def preview(t: Task) -> dict[str, Any]:
+                plan = _plan_between(self._snapshot(env), target.snapshot)
+                t.log(f"restoring revision {rev} would change: {plan.summary()}")
+                return {"dry_run": True, "revision": rev, "plan": plan.to_json(), "summary": plan.summary()}
+
+            return self.tasks.start(task, preview)
+        lock = EnvLock(env.prefix)
+        lock.acquire(what="restore")
+        try:
+            state = read_state(env.prefix) or EnvState(engine=env.engine, python=env.python_version or "")
+            state.operation = {**operation_record("restore", task.id), "request": {"revision": rev}}
+            write_state(env.prefix, state)
+        except BaseException:
+            lock.release()
+            raise
+        return self.tasks.start(task, lambda t: self._restore(env, target, state, t), cleanup=lock.release)
+
+    async def _restore(self, env: Environment, target: Revision, state: EnvState, task: Task) -> dict[str, Any]:
+        engine = self.engine(env.engine)
+        before = self._snapshot(env)
+        history.ensure_current(
+            env.prefix, before, requested_conda=state.requested_conda, requested_pip=state.requested_pip
+        )
+        task.set_phase(f"restoring revision {target.rev}")
+        try:
+            await self._apply_snapshot(env, engine, target.snapshot, task)
+        except BaseException:
+            task.log("putting the environment back as it was before")
+            await asyncio.shield(self._rollback(env, engine, before, task))
+            state.operation = None
+            write_state(env.prefix, state)
+            raise
+        state.requested_conda = list(target.requested_conda)
+        state.requested_pip = list(target.requested_pip)
+        state.operation = None
+        write_state(env.prefix, state)
+        after = self._snapshot(env)
+        revision = history.record(
+            env.prefix,
+            "restore",
+            after,
+            request={"revision": target.rev},
+            requested_conda=state.requested_conda,
+            requested_pip=state.requested_pip,
+        )
+        await asyncio.to_thread(sharing.fix_permissions, self.envmod, env.prefix)
+        plan = _plan_between(before, after)
+        return {"revision": revision.rev, "restored": target.rev, "plan": plan.to_json(), "summary": plan.summary()}
+
+    # -- updates ---------------------------------------------------------------------------
+    def outdated(self, env: Environment) -> Task:
+        """Which packages have newer versions in the channels / index, and which of
+        those an update-all would install (the solver's dry run), as a read-only task."""
+        if env.kind not in ("conda", "venv"):
+            raise InvalidInput(f"{env.path} is not a finished environment ({env.state}).", details={"field": "path"})
+        task = Task("outdated", {"path": env.path, "name": env.name, "id": env.id})
+        return self.tasks.start(task, lambda t: self._outdated(env, t))
+
+    async def _outdated(self, env: Environment, task: Task) -> dict[str, Any]:
+        from packaging.version import InvalidVersion, Version
+
+        engine = self.engine(env.engine)
+        state = env.state_record
+        installed = {(p.source, p.name.lower()): p for p in self.packages(env)}
+        task.set_phase("solving")
+        plan = await self._update_all(env, engine, ChangeRequest("update-all", []), task, dry_run=True)
+        update = {(c.source, c.name.lower()): c.new for c in plan.changes}
+        task.set_phase("looking for newer versions")
+        newest: dict[tuple[str, str], str] = {}
+        if env.kind == "conda":
+            names = [name for source, name in installed if source == "conda"]
+            channels = state.channels if state else []
+            found = await engine.newest(names, channels=channels)
+            newest.update({("conda", n.lower()): v for n, v in found.items()})
+        if any(source == "pypi" for source, _ in installed):
+            found = await self.uvpip().newest(env.python, task=task)
+            newest.update({("pypi", n.lower()): v for n, v in found.items()})
+
+        def newer(candidate: str | None, current: str) -> bool:
+            if not candidate:
+                return False
+            try:
+                return Version(candidate.split()[0].split("=")[0]) > Version(current)
+            except InvalidVersion:
+                return candidate.split()[0] != current
+
+        rows = []
+        for key, pkg in sorted(installed.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            latest = newest.get(key)
+            moves_to = update.get(key)
+            if newer(latest, pkg.version) or moves_to is not None:
+                rows.append(
+                    {
+                        "name": pkg.name,
+                        "source": pkg.source,
+                        "installed": pkg.version,
+                        "latest": latest or (moves_to.split()[0] if moves_to else None),
+                        "update": moves_to.split()[0] if moves_to else None,
+                        "requested": pkg.requested,
+                    }
+                )
+        held = [str(r["name"]) for r in rows if r["update"] is None]
+        task.log(f"{len(rows)} packages have newer versions; update-all would change {len(plan.changes)}")
+        if held:
+            task.log("held back by what was asked for or by dependencies: " + ", ".join(held))
+        return {"outdated": rows, "plan": plan.to_json(), "summary": plan.summary()}
+
+    # -- sharing -----------------------------------------------------------------------------
+    def share(self, env: Environment) -> dict[str, Any]:
+        """What a colleague needs: the spec to recreate the environment (history
+        format), and — when they can reach the path — the commands to use it as it is."""
+        if env.kind not in ("conda", "venv"):
+            raise InvalidInput(f"{env.path} is not a finished environment ({env.state}).", details={"field": "path"})
+        filename, text = self.export(env, "history")
+        info = sharing.sharing_info(self.envmod, env.prefix)
+        found = self.outputs.found_for(env.path)
+        use: list[str] = []
+        notes: list[str] = []
+        if info["readable_by_others"]:
+            use.append(f"jupyter envmod kernel -p {_quote(env.path)}")
+            use.append(f"jupyter envmod module -p {_quote(env.path)}")
+            for module in found.get("module_files", []):
+                mdir, mname = module.get("module_dir"), module.get("module")
+                if mdir and mname and module.get("format") in ("lua", "tcl") and _reachable(Path(mdir)):
+                    line = f"module use {_quote(mdir)}; module load {_quote(mname)}"
+                    if line not in use:
+                        use.append(line)
+        else:
+            notes.append(
+                f"{env.path} is not readable by other users, so colleagues cannot use it as it is: "
+                "send them the spec to recreate it."
+            )
+        if info["shared_root"] and info["group"]:
+            notes.append(
+                f"Members of group {info['group']} can change it; everyone else who can read it can use it as it is."
+            )
+        return {
+            "environment": env.to_json(),
+            "spec": {"filename": filename, "text": text},
+            "recreate": [f"jupyter envmod create -n {_quote(env.name)} -f {filename}"],
+            "use": use,
+            "notes": notes,
+            "sharing": info,
+        }
 
     # -- clone ---------------------------------------------------------------------------
     def clone(self, source: Environment, *, to_name: str | None = None, to_path: str | None = None) -> Task:
@@ -720,6 +962,16 @@ class Environments:
         if state is not None and writable(env):
             self._record_request(state, ChangeRequest("install", ["ipykernel"], manager))
             write_state(env.prefix, state)
+            fresh = discovery.inspect(env.path, env.found_in, self.envmod) or env
+            history.record(
+                env.prefix,
+                "install",
+                self._snapshot(fresh),
+                request={"specs": ["ipykernel"], "manager": manager},
+                requested_conda=state.requested_conda,
+                requested_pip=state.requested_pip,
+            )
+            await asyncio.to_thread(sharing.fix_permissions, self.envmod, env.prefix)
 
     def module(self, env: Environment, opts: OutputOptions | None = None) -> dict[str, Any]:
         """Write (or regenerate) the environment's module files and activation scripts.
@@ -750,6 +1002,7 @@ class Environments:
     # -- delete --------------------------------------------------------------------------
     def delete(self, env: Environment) -> Task:
         real = discovery.check_allowed(self.envmod, env.prefix)
+        sharing.check_can_change(self.envmod, real, "delete")
         if Path(env.path).is_symlink():
             raise InvalidInput(
                 f"{env.path} is a symbolic link; delete the environment by its real path {real}.",
@@ -821,7 +1074,11 @@ class Environments:
                     else:
                         child.unlink()
             return self.start_create(plan, kind=str(op.get("kind")))
-        if op.get("kind") in ("install", "update", "remove"):
+        if op.get("kind") == "restore":
+            state.operation = None
+            write_state(env.prefix, state)
+            return self.restore(self.find(path=env.path), history.parse_rev(request.get("revision", -1)))
+        if op.get("kind") in ("install", "update", "remove", "update-all"):
             state.operation = None
             write_state(env.prefix, state)
             fresh = self.find(path=env.path)
@@ -898,6 +1155,44 @@ class Environments:
             if p.channel and p.channel not in seen:
                 seen.append(p.channel)
         return seen
+
+
+def _plan_between(before: Snapshot, after: Snapshot) -> Plan:
+    """The changes from one snapshot to another, as a plan."""
+    changes = history.diff(before, after)
+    plan = Plan()
+    for c in changes["added"]:
+        plan.changes.append(Change(c["name"], c["source"], None, c["new"].replace("=", " ")))  # type: ignore[arg-type]
+    for c in changes["removed"]:
+        plan.changes.append(Change(c["name"], c["source"], c["old"].replace("=", " "), None))  # type: ignore[arg-type]
+    for c in changes["changed"]:
+        plan.changes.append(
+            Change(c["name"], c["source"], c["old"].replace("=", " "), c["new"].replace("=", " "))  # type: ignore[arg-type]
+        )
+    plan.changes.sort(key=lambda ch: (ch.name, ch.source))
+    return plan
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _reachable(path: Path) -> bool:
+    """Other users can read ``path``: every directory above it searchable by others, it readable."""
+    import stat
+
+    try:
+        current = path.resolve()
+        if not current.stat().st_mode & stat.S_IROTH:
+            return False
+        for parent in current.parents:
+            if not parent.stat().st_mode & stat.S_IXOTH:
+                return False
+    except OSError:
+        return False
+    return True
 
 
 def _entry(line: str) -> ExplicitEntry:

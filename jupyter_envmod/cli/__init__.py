@@ -3,8 +3,8 @@ print. Reads the site configuration with the same function as the server.
 
 The commands and short flags of conda-env-mod keep working (``create -n/-p/-f/-y/-j/-m/-a``,
 ``delete``, ``export``, ``kernel``, ``module``); ``list``, ``packages``, ``install``,
-``update``, ``remove``, ``clone``, ``describe``, ``retry``, ``kernels`` and ``modules``
-are added. Exit status: 0
+``update`` (``--all``), ``remove``, ``clone``, ``describe``, ``retry``, ``kernels``,
+``modules``, ``history``, ``restore``, ``outdated`` and ``share`` are added. Exit status: 0
 success, 1 the operation failed, 2 bad usage or rejected input.
 """
 
@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import ConfigError, EnvModError, InvalidInput, NotFound
+from ..errors import ConfigError, EnvModError, InvalidInput, NotFound, NotPermitted
 from . import commands
 
 ENGINES = ("rattler", "conda", "venv")
@@ -201,8 +201,74 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
         _yes(p)
         _verbose(p)
-        p.add_argument("packages", nargs="+", metavar="PKG", help="package specs (names for remove)")
+        if action == "update":
+            p.add_argument(
+                "--all",
+                dest="all",
+                action="store_true",
+                help="update every package to the newest version the solver accepts (one revision)",
+            )
+            p.add_argument("packages", nargs="*", metavar="PKG", help="names of the packages to update")
+        else:
+            p.add_argument("packages", nargs="+", metavar="PKG", help="package specs (names for remove)")
         p.set_defaults(func=commands.cmd_change, action=action)
+
+    hist = sub.add_parser(
+        "history",
+        help="list an environment's revisions",
+        description=(
+            "List the revisions of the environment: one after its creation and one after each "
+            "change (install, update, remove, restore, or changes made without this tool), "
+            "with what each changed. 'restore' returns to any of them."
+        ),
+    )
+    _target(hist)
+    hist.add_argument("--json", action="store_true", help="print a JSON array")
+    hist.set_defaults(func=commands.cmd_history)
+
+    restore = sub.add_parser(
+        "restore",
+        help="return an environment to an earlier revision",
+        description=(
+            "Make the environment hold exactly the packages of revision REV (as 'history' lists "
+            "them): the same conda package files, the same pip versions. The restore is itself "
+            "a new revision, so it can be undone too."
+        ),
+    )
+    _target(restore)
+    restore.add_argument("revision", metavar="REV", help="revision number")
+    restore.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+    _yes(restore)
+    _verbose(restore)
+    restore.set_defaults(func=commands.cmd_restore)
+
+    outdated = sub.add_parser(
+        "outdated",
+        help="list packages with newer versions",
+        description=(
+            "List the packages that have newer versions in the channels or the pip index, and "
+            "the version 'update --all' would install (none when what you asked for, or another "
+            "package, holds it back). Changes nothing."
+        ),
+    )
+    _target(outdated)
+    outdated.add_argument("--json", action="store_true", help="print JSON")
+    _verbose(outdated)
+    outdated.set_defaults(func=commands.cmd_outdated)
+
+    share = sub.add_parser(
+        "share",
+        help="what a colleague needs to use or recreate an environment",
+        description=(
+            "Print what to send a colleague: the environment's spec (what you asked for, as "
+            "environment.yml) and the command that recreates it, and — when they can read the "
+            "environment's path — the commands that let them use it as it is."
+        ),
+    )
+    _target(share)
+    share.add_argument("-f", "--file", dest="out", metavar="FILE", help="write the spec to FILE")
+    share.add_argument("--json", action="store_true", help="print JSON")
+    share.set_defaults(func=commands.cmd_share)
 
     export = sub.add_parser(
         "export",
@@ -311,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (InvalidInput, NotFound, ConfigError) as err:
+    except (InvalidInput, NotFound, NotPermitted, ConfigError) as err:
         print(f"jupyter envmod: {err.message}", file=sys.stderr)
         return 2
     except EnvModError as err:

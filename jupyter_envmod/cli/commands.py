@@ -239,7 +239,14 @@ def cmd_create(args: argparse.Namespace) -> int:
 def cmd_change(args: argparse.Namespace) -> int:
     from ..models import ChangeRequest
 
-    request = ChangeRequest(args.action, list(args.packages), "pip" if args.pip else "conda", list(args.channels))
+    action = args.action
+    if action == "update" and getattr(args, "all", False):
+        if args.packages:
+            raise InvalidInput("update --all takes no package names.", details={"field": "packages"})
+        action = "update-all"
+    elif not args.packages:
+        raise InvalidInput("Name the packages to update, or pass --all.", details={"field": "packages"})
+    request = ChangeRequest(action, list(args.packages), "pip" if args.pip else "conda", list(args.channels))
     envs = _environments()
     env = _find(envs, args)
     if not args.dry_run and not args.yes and sys.stdin.isatty():
@@ -250,6 +257,104 @@ def cmd_change(args: argparse.Namespace) -> int:
             print("Nothing was changed.")
             return 1
     return finish(run_task(lambda e: e.change(env, request, dry_run=args.dry_run), verbose=args.verbose))
+
+
+def _time(seconds: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    envs = _environments()
+    revisions = envs.history(_find(envs, args))
+    if args.json:
+        print(json.dumps([r.to_json(packages=False) for r in revisions], indent=2))
+        return 0
+    if not revisions:
+        print("No revisions yet: the first change records one.")
+        return 0
+    for rev in revisions:
+        asked = rev.request.get("specs") or (
+            [f"revision {rev.request['revision']}"] if "revision" in rev.request else []
+        )
+        what = f"{rev.action} {' '.join(asked)}".rstrip()
+        print(f"rev {rev.rev}  {_time(rev.time)}  {rev.user}  {what}")
+        for change in rev.diff.get("added", []):
+            print(f"    + {change['name']} {change['new']} ({change['source']})")
+        for change in rev.diff.get("removed", []):
+            print(f"    - {change['name']} {change['old']} ({change['source']})")
+        for change in rev.diff.get("changed", []):
+            print(f"    ~ {change['name']} {change['old']} -> {change['new']} ({change['source']})")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from ..history import parse_rev
+
+    rev = parse_rev(args.revision)
+    envs = _environments()
+    env = _find(envs, args)
+    if not args.dry_run and not args.yes and sys.stdin.isatty():
+        if finish(run_task(lambda e: e.restore(env, rev, dry_run=True))) != 0:
+            return 1
+        if not confirm("Proceed?", args):
+            print("Nothing was changed.")
+            return 1
+    return finish(run_task(lambda e: e.restore(env, rev, dry_run=args.dry_run), verbose=args.verbose))
+
+
+def cmd_outdated(args: argparse.Namespace) -> int:
+    envs = _environments()
+    env = _find(envs, args)
+    task = run_task(lambda e: e.outdated(env), verbose=args.verbose)
+    if task.state != SUCCEEDED:
+        return finish(task)
+    result = task.result or {}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    rows = result.get("outdated", [])
+    if not rows:
+        print(f"Every package of {env.name} is at the newest version the channels and index offer.")
+        return 0
+    table = [(r["name"], r["source"], r["installed"], r["latest"] or "", r["update"] or "held back") for r in rows]
+    header = ("NAME", "SOURCE", "INSTALLED", "LATEST", "UPDATE --ALL")
+    widths = [max(len(row[i]) for row in [header, *table]) for i in range(5)]
+    for row in [header, *table]:
+        print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=False)).rstrip())
+    target = f"-p {env.path}"
+    print(f"'jupyter envmod update --all {target}' makes the changes in the last column ({result.get('summary')}).")
+    return 0
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    envs = _environments()
+    info = envs.share(_find(envs, args))
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    spec = info["spec"]
+    if args.out:
+        Path(args.out).expanduser().write_text(spec["text"], encoding="utf-8")
+        print(f"To recreate it, send {args.out} and run:")
+        for line in info["recreate"]:
+            print("  " + line.replace(spec["filename"], args.out))
+    else:
+        print(f"To recreate it, save this as {spec['filename']} and run:")
+        for line in info["recreate"]:
+            print(f"  {line}")
+        print()
+        sys.stdout.write(spec["text"])
+    if info["use"]:
+        print()
+        print("To use it as it is (a kernel and module files of their own, the environment unchanged):")
+        for line in info["use"]:
+            print(f"  {line}")
+    for note in info["notes"]:
+        print()
+        print(note)
+    return 0
 
 
 def cmd_delete(args: argparse.Namespace) -> int:

@@ -67,6 +67,25 @@ class Engine(ABC):
         """Remove the named packages (and what only they needed, where the engine can tell)."""
 
     @abstractmethod
+    async def update_all(
+        self,
+        prefix: Path,
+        *,
+        channels: list[str],
+        task: Task,
+        dry_run: bool = False,
+        requested: list[str] | None = None,
+    ) -> Plan:
+        """Move every package to the newest version the solver accepts given what the
+        user asked for (conda engines read that from conda-meta; venv takes
+        ``requested``, the user's PEP 508 requirements with their version limits)."""
+
+    async def newest(self, names: list[str], *, channels: list[str]) -> dict[str, str]:
+        """Name → newest version the channels offer, for the named packages (without
+        solving). Engines that cannot tell return {}."""
+        return {}
+
+    @abstractmethod
     def packages(self, prefix: Path) -> list[Package]:
         """The packages this engine manages in ``prefix`` (conda engines: conda
         packages; venv: pip packages), read from files — never a subprocess."""
@@ -79,10 +98,18 @@ class CondaEngine(Engine):
 
     @abstractmethod
     async def install_explicit(
-        self, prefix: Path, entries: list[ExplicitEntry], *, task: Task, dry_run: bool = False
+        self,
+        prefix: Path,
+        entries: list[ExplicitEntry],
+        *,
+        task: Task,
+        dry_run: bool = False,
+        requested: list[str] | None = None,
     ) -> Plan:
         """Make ``prefix`` hold exactly the packages ``entries`` name (URLs with
-        hashes), no solve: create from an explicit/lock file, clone, roll back."""
+        hashes), no solve: create from an explicit/lock file, clone, roll back,
+        restore. ``requested``: the specs to record as asked for (restore puts back a
+        revision's), where the engine records them."""
 
     def explicit(self, prefix: Path) -> list[ExplicitEntry]:
         """The installed conda packages as explicit entries (URL + sha256)."""

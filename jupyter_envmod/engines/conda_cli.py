@@ -533,6 +533,27 @@ class CondaCliEngine(CondaEngine):
         doc = await self._call(run, argv, task, not_installed=NOT_INSTALLED_ON_UPDATE if update else frozenset())
         return plan_from_json(doc or {})
 
+    async def update_all(
+        self,
+        prefix: Path,
+        *,
+        channels: list[str],
+        task: Task,
+        dry_run: bool = False,
+        requested: list[str] | None = None,
+    ) -> Plan:
+        """``conda update --all``: conda reads what was asked for from the prefix's history."""
+        prefix = Path(os.path.abspath(prefix))
+        chans = self._check_specs(self.channels(channels), field="channels")
+        self._require_env(prefix)
+        run = self._resolve()
+        if not dry_run:
+            self._seed(prefix)
+        task.set_phase(f"solving with {run.label}" + (" (dry run)" if dry_run else ""))
+        argv = self._argv(run, "update", prefix, dry_run=dry_run, channels=chans, extra=["--all"])
+        doc = await self._call(run, argv, task)
+        return plan_from_json(doc or {})
+
     async def remove(self, prefix: Path, names: list[str], *, task: Task, dry_run: bool = False) -> Plan:
         prefix = Path(os.path.abspath(prefix))
         checked = self._check_specs(names)
@@ -553,8 +574,15 @@ class CondaCliEngine(CondaEngine):
         return plan_from_json(doc or {})
 
     async def install_explicit(
-        self, prefix: Path, entries: list[ExplicitEntry], *, task: Task, dry_run: bool = False
+        self,
+        prefix: Path,
+        entries: list[ExplicitEntry],
+        *,
+        task: Task,
+        dry_run: bool = False,
+        requested: list[str] | None = None,
     ) -> Plan:
+        """``requested`` is not used: conda records no requested specs for explicit installs."""
         prefix = Path(os.path.abspath(prefix))
         wanted: list[tuple[ExplicitEntry, Package]] = []
         seen: set[str] = set()

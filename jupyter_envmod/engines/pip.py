@@ -362,17 +362,28 @@ class UvPip:
 
     # -- changing an environment ------------------------------------------------------
     async def install(
-        self, python: Path, reqs: list[str], *, task: Task, upgrade: bool = False, dry_run: bool = False
+        self,
+        python: Path,
+        reqs: list[str],
+        *,
+        task: Task,
+        upgrade: bool = False,
+        upgrade_all: bool = False,
+        dry_run: bool = False,
     ) -> Plan:
         """Install the PEP 508 requirements ``reqs`` into ``python``'s environment.
         ``upgrade`` moves the named packages to the newest version allowed (their
-        dependencies only as far as needed). Returns what changed (or would)."""
+        dependencies only as far as needed); ``upgrade_all`` moves every package
+        the resolution touches. Returns what changed (or would)."""
         check_requirements(reqs)
         if not reqs:
             return Plan()
         prefix = prefix_of(python)
         args = ["pip", "install", f"--python={python}"]
-        if upgrade:
+        if upgrade_all:
+            args.append("--upgrade")
+            upgrade = True
+        elif upgrade:
             args += [f"--upgrade-package={requirement_name(r)}" for r in reqs]
         args += ["--dry-run"] if dry_run else []
         args += ["--", *reqs]
@@ -385,6 +396,8 @@ class UvPip:
         asked = {requirement_name(r) for r in reqs}
 
         def requested(name: str) -> bool:
+            if upgrade_all:  # every name was passed only to move it
+                return was.get(name, True)
             if name in asked:  # an update keeps a dependency a dependency
                 return was.get(name, True) if upgrade else True
             return was.get(name, False)
@@ -394,6 +407,37 @@ class UvPip:
         finally:
             _mark_requested(prefix, requested)
         return diff_packages(before, self.installed(prefix))
+
+    async def update_all(self, python: Path, requested: list[str], *, task: Task, dry_run: bool = False) -> Plan:
+        """Move every pip package to the newest version the index offers and the
+        user's requirements ``requested`` (their version limits kept) allow."""
+        prefix = prefix_of(python)
+        named = {requirement_name(r) for r in requested}
+        others = [d.name for d in _distributions(prefix) if not d.conda and d.name not in named]
+        reqs = [*requested, *sorted(others)]
+        if not reqs:
+            task.log("no pip packages to update")
+            return Plan()
+        return await self.install(python, reqs, task=task, upgrade_all=True, dry_run=dry_run)
+
+    async def newest(self, python: Path, *, task: Task) -> dict[str, str]:
+        """Name → newest version on the index, for each pip package that has a newer
+        one (``uv pip list --outdated``)."""
+        prefix = prefix_of(python)
+        args = ["pip", "list", "--outdated", "--format=json", f"--python={python}"]
+        result = await self.uv(task, args, what="Listing outdated pip packages", prefix=prefix)
+        try:
+            rows = json.loads(result.stdout or "[]")
+        except ValueError:
+            raise OperationFailed(
+                "uv pip list --outdated printed no JSON list.",
+                details={"argv": [uv_bin(), *args], "output_tail": result.stdout.splitlines()[-20:]},
+            ) from None
+        return {
+            canonicalize_name(str(row["name"])): str(row["latest_version"])
+            for row in rows
+            if isinstance(row, dict) and row.get("name") and row.get("latest_version")
+        }
 
     async def uninstall(self, python: Path, names: list[str], *, task: Task, dry_run: bool = False) -> Plan:
         """Remove the named pip packages (only those). A name that is not installed
@@ -465,6 +509,20 @@ class UvPip:
             Package(name=d.name, version=d.version, source="pypi", channel="pypi", requested=d.requested)
             for d in sorted(_distributions(prefix), key=lambda d: d.name)
             if include_conda or not d.conda
+        ]
+
+    def snapshot(self, prefix: Path) -> list[dict[str, Any]]:
+        """The pip packages as revisions keep them: name, version, the pin that
+        reinstalls exactly it (as :meth:`freeze`) and whether the user asked for it."""
+        return [
+            {
+                "name": d.name,
+                "version": d.version,
+                "pin": _direct_url(d) or _pin(d.name, d.version),
+                "requested": d.requested,
+            }
+            for d in sorted(_distributions(prefix), key=lambda d: d.name)
+            if not d.conda
         ]
 
     def freeze(self, prefix: Path) -> list[str]:

@@ -219,6 +219,56 @@ class RattlerEngine(CondaEngine):
             await self._transact(prefix, records, wanted, task)
         return plan
 
+    async def update_all(
+        self,
+        prefix: Path,
+        *,
+        channels: list[str],
+        task: Task,
+        dry_run: bool = False,
+        requested: list[str] | None = None,
+    ) -> Plan:
+        """Solve what the prefix was asked for (its conda-meta records; ``requested`` is
+        not used) again with nothing locked: every package moves to the newest
+        version the requested specs and the channels allow."""
+        installed = _installed(prefix)
+        wanted = _requested_specs(installed)
+        if not dry_run:
+            _POOL.warm()
+        records = await self._solve(wanted, self._channel_objects(channels), locked=[], task=task)
+        plan = diff_packages(conda_packages(prefix), _packages(records, _names(wanted)))
+        if not dry_run:
+            await self._transact(prefix, records, wanted, task)
+        return plan
+
+    async def newest(self, names: list[str], *, channels: list[str]) -> dict[str, str]:
+        """The newest version of each named package in the channels (this platform
+        and noarch); names the channels lack are left out."""
+        from rattler import Subdir
+        from rattler.exceptions import GatewayError
+
+        if not names:
+            return {}
+        sources = self._channel_objects(channels)
+        try:
+            found = await _settled(
+                self._gateway().query(
+                    sources,
+                    [Subdir.current(), Subdir("noarch")],
+                    list(names),
+                    recursive=False,
+                )
+            )
+        except GatewayError as err:
+            raise _channel_error(err, [c.base_url for c in sources]) from None
+        best: dict[str, tuple[Any, str]] = {}
+        for records in found:
+            for record in records:
+                name = record.name.normalized
+                if name not in best or record.version > best[name][0]:
+                    best[name] = (record.version, str(record.version))
+        return {name: text for name, (_, text) in best.items()}
+
     async def remove(self, prefix: Path, names: list[str], *, task: Task, dry_run: bool = False) -> Plan:
         """Remove the named packages, the installed packages that depend on them, and
         what only those needed."""
@@ -246,7 +296,13 @@ class RattlerEngine(CondaEngine):
         return plan
 
     async def install_explicit(
-        self, prefix: Path, entries: list[ExplicitEntry], *, task: Task, dry_run: bool = False
+        self,
+        prefix: Path,
+        entries: list[ExplicitEntry],
+        *,
+        task: Task,
+        dry_run: bool = False,
+        requested: list[str] | None = None,
     ) -> Plan:
         """Make ``prefix`` hold exactly the packages of ``entries`` (URL + hash), no solve."""
         task.set_phase("resolving")
@@ -255,8 +311,11 @@ class RattlerEngine(CondaEngine):
             _POOL.warm()
         records = await self._explicit_records(installed, entries, task)
         names = [r.name.normalized for r in records]
-        previous = [s for s in _requested_specs(installed, fallback=False) if _spec_name(s) in set(names)]
-        wanted = previous or names
+        if requested:
+            wanted = list(requested)
+        else:
+            previous = [s for s in _requested_specs(installed, fallback=False) if _spec_name(s) in set(names)]
+            wanted = previous or names
         plan = diff_packages(conda_packages(prefix), _packages(records, _names(wanted)))
         if not dry_run:
             await self._transact(prefix, records, wanted, task)

@@ -94,6 +94,19 @@ class VenvEngine(Engine):
         self._ignore_channels(channels, task)
         return await self.pip.install(self._interpreter(prefix), specs, task=task, upgrade=update, dry_run=dry_run)
 
+    async def update_all(
+        self,
+        prefix: Path,
+        *,
+        channels: list[str],
+        task: Task,
+        dry_run: bool = False,
+        requested: list[str] | None = None,
+    ) -> Plan:
+        """Every package to the newest version the index offers within ``requested``'s limits."""
+        self._ignore_channels(channels, task)
+        return await self.pip.update_all(self._interpreter(prefix), list(requested or []), task=task, dry_run=dry_run)
+
     async def remove(self, prefix: Path, names: list[str], *, task: Task, dry_run: bool = False) -> Plan:
         """Remove the named packages and the dependencies only they needed (ones
         the user never asked for and nothing else requires)."""

@@ -15,8 +15,13 @@ from .environments import (
     EnvironmentHandler,
     EnvironmentsHandler,
     ExportHandler,
+    HistoryHandler,
+    OutdatedHandler,
     PackagesHandler,
+    RestoreHandler,
     RetryHandler,
+    RevisionHandler,
+    ShareHandler,
 )
 from .outputs import AvailableModulesHandler, KernelHandler, KernelsHandler, ModuleHandler, ModulesHandler
 from .search import PackageSearchHandler
@@ -36,6 +41,11 @@ ROUTES: list[tuple[str, type]] = [
     (_ENV + "/retry", RetryHandler),
     (_ENV + "/packages", PackagesHandler),
     (_ENV + "/export", ExportHandler),
+    (_ENV + "/history", HistoryHandler),
+    (_ENV + r"/history/(?P<rev>[^/]+)", RevisionHandler),
+    (_ENV + r"/history/(?P<rev>[^/]+)/restore", RestoreHandler),
+    (_ENV + "/outdated", OutdatedHandler),
+    (_ENV + "/share", ShareHandler),
     (_ENV + "/kernel", KernelHandler),
     (_ENV + "/module", ModuleHandler),
     (r"/kernels", KernelsHandler),

@@ -16,7 +16,17 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ..errors import Busy, Cancelled, ConfigError, EnvModError, InvalidInput, NotFound, OperationFailed, Unsatisfiable
+from ..errors import (
+    Busy,
+    Cancelled,
+    ConfigError,
+    EnvModError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    OperationFailed,
+    Unsatisfiable,
+)
 from ..manager import EnvModManager
 
 if TYPE_CHECKING:
@@ -32,6 +42,7 @@ STATUS_FOR_ERROR: dict[type[EnvModError], int] = {
     ConfigError: 500,
     InvalidInput: 400,
     NotFound: 404,
+    NotPermitted: 403,
     Busy: 409,
     Unsatisfiable: 422,
     Cancelled: 409,
@@ -175,12 +186,18 @@ class EnvModHandler(APIHandler):
         if not dry_run:
             self.accepted(task)
             return
+        if await self.finished(task):
+            self.write_json(task.to_json())
+
+    async def finished(self, task: Task) -> bool:
+        """Wait for a task that changes nothing. True when it succeeded; else its
+        error has been answered, with the error's status."""
         await task.wait()
-        if task.error is not None:
-            body = {**task.error, "details": {**(task.error.get("details") or {}), "task": task.id}}
-            self.write_json(body, status_for_reason(str(task.error.get("reason"))))
-            return
-        self.write_json(task.to_json())
+        if task.error is None:
+            return True
+        body = {**task.error, "details": {**(task.error.get("details") or {}), "task": task.id}}
+        self.write_json(body, status_for_reason(str(task.error.get("reason"))))
+        return False
 
     def write_json(self, data: Any, status: int = 200) -> None:
         self.set_status(status)

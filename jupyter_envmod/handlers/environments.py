@@ -1,4 +1,5 @@
-"""Environments: list, create, adopt, details, delete, clone, retry, packages, export.
+"""Environments: list, create, adopt, details, delete, clone, retry, packages,
+export, history and restore, outdated, share.
 
 Each verb checks the body against the OpenAPI schema, maps it to the core and
 answers JSON; work that changes disk is a task (202, ``Location:`` of the task).
@@ -137,18 +138,24 @@ class PackagesHandler(EnvModHandler):
     @authorized
     async def post(self, env_id: str) -> None:
         body = self.json_body("PackagesRequest")
-        asked = [action for action in ACTIONS if body.get(action)]
+        asked: list[str] = [action for action in ACTIONS if body.get(action)]
+        if body.get("update_all"):
+            asked.append("update_all")
         if len(asked) != 1:
             raise InvalidInput(
-                "Give exactly one non-empty list of packages: install, update or remove "
+                "Give exactly one non-empty list of packages (install, update or remove) or update_all: true "
                 f"(got {', '.join(asked) or 'none'}).",
                 details={"field": asked[1] if len(asked) > 1 else "install"},
             )
         from ..models import ChangeRequest
 
-        action = asked[0]
         manager = body.get("manager", "conda")
-        request = ChangeRequest(action, list(body[action]), manager, list(body.get("channels", [])))
+        channels = list(body.get("channels", []))
+        if asked[0] == "update_all":
+            request = ChangeRequest("update-all", [], manager, channels)
+        else:
+            action: Action = asked[0]  # type: ignore[assignment]
+            request = ChangeRequest(action, list(body[action]), manager, channels)
         env = await self.environment(env_id)
         dry_run = bool(body.get("dry_run", False))
         await self.answer_task(self.manager.environments.change(env, request, dry_run=dry_run), dry_run=dry_run)
@@ -175,3 +182,55 @@ class ExportHandler(EnvModHandler):
         content_type = "application/x-yaml" if name.endswith(".yml") else "text/plain"
         self.set_header("Content-Disposition", f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}")
         self.finish(text.encode("utf-8"), set_content_type=f"{content_type}; charset=utf-8")
+
+
+class HistoryHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str) -> None:
+        env = await self.environment(env_id)
+        revisions = await asyncio.to_thread(self.manager.environments.history, env)
+        self.write_json([r.to_json(packages=False) for r in revisions])
+
+
+class RevisionHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str, rev: str) -> None:
+        from ..history import get, parse_rev
+
+        number = parse_rev(rev)
+        env = await self.environment(env_id)
+        revision = await asyncio.to_thread(get, env.prefix, number)
+        self.write_json(revision.to_json())
+
+
+class RestoreHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, env_id: str, rev: str) -> None:
+        from ..history import parse_rev
+
+        body = self.json_body("RestoreRequest")
+        number = parse_rev(rev)
+        env = await self.environment(env_id)
+        dry_run = bool(body.get("dry_run", False))
+        await self.answer_task(self.manager.environments.restore(env, number, dry_run=dry_run), dry_run=dry_run)
+
+
+class OutdatedHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str) -> None:
+        env = await self.environment(env_id)
+        task = self.manager.environments.outdated(env)
+        if await self.finished(task):
+            self.write_json({**(task.result or {}), "task": task.id})
+
+
+class ShareHandler(EnvModHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, env_id: str) -> None:
+        env = await self.environment(env_id)
+        self.write_json(await asyncio.to_thread(self.manager.environments.share, env))
