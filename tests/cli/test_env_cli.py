@@ -133,3 +133,50 @@ def test_venv_engine_from_requirements(cli, tmp_path):
     pins = cli("export", "-n", "plain", "--format", "requirements").stdout
     assert "six==1.16.0" in pins
     assert "idna==3.6" in pins
+
+
+def test_history_restore_outdated_update_all_share(cli, tmp_path):
+    assert cli("create", "-n", "hist", "-y", "tinypy=1.0", "gamma").returncode == 0
+    assert cli("install", "-n", "hist", "tinypy").returncode == 0  # asked for without a version now
+
+    outdated = cli("outdated", "-n", "hist")
+    assert outdated.returncode == 0, outdated.stderr
+    lines = outdated.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "SOURCE", "INSTALLED", "LATEST", "UPDATE", "--ALL"]
+    assert ["alpha", "conda", "1.0", "2.0", "held", "back"] in [line.split() for line in lines]
+    assert ["tinypy", "conda", "1.0", "1.1", "1.1"] in [line.split() for line in lines]
+    report = json.loads(cli("outdated", "-n", "hist", "--json").stdout)
+    assert {r["name"] for r in report["outdated"]} == {"alpha", "tinypy"}
+
+    bad = cli("update", "-n", "hist")
+    assert bad.returncode == 2
+    assert "--all" in bad.stderr
+    dry = cli("update", "-n", "hist", "--all", "--dry-run")
+    assert "Dry run: 1 to change" in dry.stdout
+    done = cli("update", "-n", "hist", "--all")
+    assert done.returncode == 0, done.stderr
+    assert "tinypy (conda) 1.0 py_0 -> 1.1 py_0" in done.stdout
+
+    history = cli("history", "-n", "hist")
+    assert history.returncode == 0, history.stderr
+    text = history.stdout
+    assert "rev 0" in text
+    assert "rev 2" in text
+    assert "update-all" in text
+    assert "~ tinypy 1.0=py_0 -> 1.1=py_0 (conda)" in text
+    revs = json.loads(cli("history", "-n", "hist", "--json").stdout)
+    assert [r["action"] for r in revs] == ["create", "install", "update-all"]
+    assert "snapshot" not in revs[0]
+
+    assert cli("restore", "-n", "hist", "7").returncode == 2
+    restored = cli("restore", "-n", "hist", "0")
+    assert restored.returncode == 0, restored.stderr
+    assert "restore: done (1 to change)" in restored.stdout
+    packages = {p["name"]: p["version"] for p in json.loads(cli("packages", "-n", "hist", "--json").stdout)}
+    assert packages["tinypy"] == "1.0"
+
+    spec = tmp_path / "to-send.yml"
+    share = cli("share", "-n", "hist", "-f", str(spec))
+    assert share.returncode == 0, share.stderr
+    assert f"jupyter envmod create -n hist -f {spec}" in share.stdout
+    assert "tinypy=1.0" in spec.read_text()
