@@ -232,6 +232,23 @@ async def test_install_update_remove_argv_and_plans(fake: Fake):
     assert fake.calls()[1]["argv"][-1] == "numpy=1.26"
 
 
+async def test_update_all_argv_and_plan(fake: Fake):
+    """Fake executable (``update --all``; micromamba ``update -a/--all``): what was
+    asked for (conda-meta/history) limits the update — numpy=1.26 and python=3.11 stay
+    although newer versions exist; a dry run runs the same solve."""
+    engine = fake.engine()
+    prefix = await make_env(fake, engine, ["numpy=1.26"])
+    dry = await engine.update_all(prefix, channels=[], task=task("update-all"), dry_run=True)
+    plan = await engine.update_all(prefix, channels=[], task=task("update-all"))
+    assert summary(dry) == summary(plan) == []
+    assert {(p.name, p.version) for p in engine.packages(prefix)} >= {("numpy", "1.26.4"), ("python", "3.11.9")}
+    p = str(prefix)
+    assert fake.argvs()[-2:] == [
+        [str(fake.exe), "update", "--json", fake.yes, "--dry-run", "-p", p, *STRICT, "--all"],
+        [str(fake.exe), "update", "--json", fake.yes, "-p", p, *STRICT, "--all"],
+    ]
+
+
 async def test_dry_runs_of_install_and_remove(fake: Fake):
     """Fake executable (documented dry-run results): the plan is read, conda-meta is untouched."""
     engine = fake.engine()

@@ -26,6 +26,8 @@ conda (file name ``conda`` or anything not starting with ``micromamba``/``mamba`
     * ``create`` into an existing directory without conda-meta/ continues (after the
       "continue creating environment" question, answered by ``--yes``); into an
       existing environment it deletes the whole prefix first (cli/main_create.py).
+    * ``update --all`` (``--update-all``) updates every installed package within the
+      last spec the history recorded for it.
     * ``install``/``update``/``remove`` need conda-meta/history
       (DirectoryNotACondaEnvironmentError, EnvironmentLocationNotFound); ``update``
       takes installed names only (PackageNotInstalledError); ``remove`` of a name
@@ -76,6 +78,7 @@ Environment variables:
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -127,6 +130,7 @@ class Fake:
         self.yes = False
         self.dry_run = False
         self.force = False
+        self.update_all = False
         self.override = False
         self.strict = False
         self.prefix: Path | None = None
@@ -211,6 +215,8 @@ class Fake:
                 self.strict = self.strict or arg == "--strict-channel-priority"
             elif arg in force_flags and self.command == "remove":
                 self.force = True
+            elif self.command == "update" and arg in (("--all", "-a") if self.mamba else ("--all", "--update-all")):
+                self.update_all = True
             elif arg.startswith("-"):
                 unexpected.append(arg)
             else:
@@ -537,7 +543,9 @@ class Fake:
         if self.command == "remove":
             self.remove(before)
             return
-        if self.command == "update" and not self.mamba:
+        if self.update_all:
+            self.specs = self.history_specs(before)
+        if self.command == "update" and not self.mamba and not self.update_all:
             for spec in self.specs:
                 name, constraint = self.split_spec(spec)
                 if constraint:
@@ -553,6 +561,18 @@ class Fake:
                     )
         after = self.solve(self.specs, before)
         self.transaction(before, after, self.specs)
+
+    def history_specs(self, installed: dict[str, dict[str, Any]]) -> list[str]:
+        """``update --all``: every installed package, limited by the last spec the
+        history's ``# update specs:`` lines give for it (as conda keeps what was asked)."""
+        last: dict[str, str] = {}
+        history = self.prefix / "conda-meta" / "history" if self.prefix else None
+        if history is not None and history.exists():
+            for line in history.read_text(encoding="utf-8").splitlines():
+                if line.startswith("# update specs: "):
+                    for spec in ast.literal_eval(line[len("# update specs: ") :]):
+                        last[self.split_spec(spec)[0]] = spec
+        return [last.get(name, name) for name in sorted(installed)]
 
     def read_files(self) -> list[tuple[str, str, str | None]] | None:
         """(url, file name, hash) of an @EXPLICIT --file; its other lines become specs."""
