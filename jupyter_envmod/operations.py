@@ -323,9 +323,9 @@ class Environments:
             return self.tasks.start(task, lambda t: self._dry_create(plan, t))
         created_dir = not plan.prefix.exists()
         plan.prefix.mkdir(parents=True, exist_ok=True)
-        sharing.prepare_prefix(self.envmod, plan.prefix)
         lock = EnvLock(plan.prefix)
         try:
+            sharing.prepare_prefix(self.envmod, plan.prefix)
             lock.acquire(what="create")
         except Exception:
             if created_dir:
@@ -642,6 +642,7 @@ class Environments:
             await self._apply_snapshot(env, engine, snapshot, task)
         except Exception as err:  # the original error matters more; say the rollback failed too
             task.log(f"could not restore the previous packages: {err}")
+        await asyncio.to_thread(sharing.fix_permissions, self.envmod, env.prefix)
 
     def _check_changeable(self, env: Environment, what: str) -> None:
         """Refuse, before anything runs, a change outside allowed_roots or of an

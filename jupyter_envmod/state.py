@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import socket
+import stat
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -84,6 +85,8 @@ def write_state(prefix: Path, state: EnvState) -> None:
     state.modified = time.time()
     tmp = directory / f".{STATE_FILE}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(state.to_json(), indent=1, sort_keys=True), encoding="utf-8")
+    with contextlib.suppress(OSError):  # keep the mode (group-write in a shared root) of the file replaced
+        os.chmod(tmp, stat.S_IMODE(os.stat(state_path(prefix)).st_mode))
     os.replace(tmp, state_path(prefix))
 
 
