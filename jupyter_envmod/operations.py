@@ -787,12 +787,13 @@ class Environments:
         if info["readable_by_others"]:
             use.append(f"jupyter envmod kernel -p {_quote(env.path)}")
             use.append(f"jupyter envmod module -p {_quote(env.path)}")
-            for module in found.get("module_files", []):
-                mdir, mname = module.get("module_dir"), module.get("module")
-                if mdir and mname and module.get("format") in ("lua", "tcl") and _reachable(Path(mdir)):
-                    line = f"module use {_quote(mdir)}; module load {_quote(mname)}"
-                    if line not in use:
-                        use.append(line)
+            # the owner's module files, when others can read them: one line to load them
+            loadable = [Path(m["path"]) for m in found["module_files"] if m.get("format") in ("lua", "tcl")]
+            lines = [u for u in found["usage"] if u.startswith(("module use ", "module load "))]
+            # the module system lists module_dir and its app directory, then reads the file
+            readable = all(_reachable(f) and _reachable(f.parent) and _reachable(f.parent.parent) for f in loadable)
+            if len(lines) == 2 and loadable and readable:
+                use.append("; ".join(lines))
         else:
             notes.append(
                 f"{env.path} is not readable by other users, so colleagues cannot use it as it is: "

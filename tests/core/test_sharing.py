@@ -624,3 +624,40 @@ def test_colleague_adopts_it_into_their_own_dirs_and_uses_it(shared_env):
     assert started.returncode == 0, started.stderr
     assert started.stdout.splitlines() == ["ok", str(prefix)]
     assert snapshot(prefix, *owner_dirs) == before
+
+
+def test_share_gives_a_colleague_commands_that_work(shared_env):
+    """root's `share` of the shared environment: the spec to recreate it and the
+    exact lines to use it; the colleague runs the `module use …; module load …` line
+    (real Lmod) and gets the environment's Python."""
+    env = {
+        "HOME": str(shared_env.owner_home),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        **shared_env.config_env(shared_env.owner_home),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter_envmod.cli", "share", "-p", str(shared_env.prefix), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    info = json.loads(done.stdout)
+    prefix = str(shared_env.prefix)
+    assert info["use"][:2] == [f"jupyter envmod kernel -p {prefix}", f"jupyter envmod module -p {prefix}"]
+    [line] = [u for u in info["use"] if u.startswith("module use ")]
+    assert line.startswith(f"module use {shared_env.owner_home / 'privatemodules'}; module load ")
+    assert info["sharing"]["group"] == shared_env.sandbox.group
+    assert info["sharing"]["readable_by_others"]
+    assert any(f"Members of group {shared_env.sandbox.group} can change it" in n for n in info["notes"])
+    assert "tinypy=1.0" in info["spec"]["text"] or "tinypy=1.1" in info["spec"]["text"]
+    assert info["recreate"] == ["jupyter envmod create -n analysis -f environment.yml"]
+
+    ext = shared_env.sandbox.ext
+    script = f"source {INIT[('lmod', 'bash')]}\n{line}\npython -c 'import sys; print(sys.prefix)'\n"
+    shell = ext.run(["/bin/bash", "-c", script], timeout=60)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.strip().splitlines()[-1] == prefix
