@@ -120,33 +120,42 @@ def diff(old: Snapshot | None, new: Snapshot) -> dict[str, list[dict[str, str]]]
     return result
 
 
-def revisions(prefix: Path) -> list[Revision]:
-    """Every revision of the environment, oldest first (unreadable files skipped)."""
-    directory = history_dir(prefix)
+def _numbers(prefix: Path) -> list[int]:
+    """The revision numbers on disk, ascending."""
     try:
-        names = [n for n in os.listdir(directory) if n.endswith(".json") and n[:-5].isdigit()]
+        names = os.listdir(history_dir(prefix))
     except OSError:
         return []
-    found: list[Revision] = []
-    for name in sorted(names, key=lambda n: int(n[:-5])):
-        try:
-            with open(directory / name, encoding="utf-8") as f:
-                found.append(Revision.from_json(json.load(f)))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return found
+    return sorted(int(n[:-5]) for n in names if n.endswith(".json") and n[:-5].isdigit())
+
+
+def _read(prefix: Path, rev: int) -> Revision | None:
+    try:
+        with open(history_dir(prefix) / f"{rev}.json", encoding="utf-8") as f:
+            return Revision.from_json(json.load(f))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def revisions(prefix: Path) -> list[Revision]:
+    """Every revision of the environment, oldest first (unreadable files skipped)."""
+    return [r for r in (_read(prefix, n) for n in _numbers(prefix)) if r is not None]
 
 
 def latest(prefix: Path) -> Revision | None:
-    found = revisions(prefix)
-    return found[-1] if found else None
+    """The newest readable revision (reads one file, not all)."""
+    for number in reversed(_numbers(prefix)):
+        found = _read(prefix, number)
+        if found is not None:
+            return found
+    return None
 
 
 def get(prefix: Path, rev: int) -> Revision:
-    for revision in revisions(prefix):
-        if revision.rev == rev:
-            return revision
-    known = [r.rev for r in revisions(prefix)]
+    found = _read(prefix, rev)
+    if found is not None:
+        return found
+    known = _numbers(prefix)
     raise NotFound(
         f"{prefix} has no revision {rev}"
         + (f"; its revisions are {known[0]} to {known[-1]}." if known else "; it has no revisions yet."),
@@ -165,8 +174,9 @@ def record(
 ) -> Revision:
     """Write the next revision (atomically: temp file + rename) and return it."""
     previous = latest(prefix)
+    numbers = _numbers(prefix)
     revision = Revision(
-        rev=previous.rev + 1 if previous else 0,
+        rev=numbers[-1] + 1 if numbers else 0,
         action=action,
         time=time.time(),
         snapshot=snapshot,
@@ -179,7 +189,7 @@ def record(
     directory = history_dir(prefix)
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".{revision.rev}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(revision.to_json(), indent=1, sort_keys=True), encoding="utf-8")
+    tmp.write_text(json.dumps(revision.to_json(), separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, directory / f"{revision.rev}.json")
     return revision
 
