@@ -155,7 +155,6 @@ def _slowpkg(subdir: Path) -> None:
 def build_local_channel(root: Path) -> LocalChannel:
     """Build and index the channel under ``root`` (an empty directory)."""
     from rattler import Subdir
-    from rattler.index import index_fs
 
     out = root / "channel"
     for subdir in ("noarch", str(Subdir.current())):
@@ -194,23 +193,7 @@ def build_local_channel(root: Path) -> LocalChannel:
         )
     _slowpkg(out / "noarch")
 
-    async def indexing() -> None:
-        await index_fs(out, write_zst=False, write_shards=False)
-        # let rattler's thread finish handing the result over (see rattler_engine's
-        # docstring: a process exiting right after a rattler call can crash)
-        await asyncio.sleep(0.01)
-
-    def index() -> None:
-        asyncio.run(indexing())
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        index()
-    else:  # called from inside a running loop: asyncio.run needs a thread of its own
-        worker = threading.Thread(target=index)
-        worker.start()
-        worker.join()
+    index_channel(out)
     return LocalChannel(path=out, url=out.as_uri(), python_version=version, other_python_version=other)
 
 
@@ -225,7 +208,6 @@ def build_ipykernel_channel(root: Path) -> str:
     import subprocess
 
     import uv
-    from rattler.index import index_fs
 
     out = root / "channel"
     (out / "noarch").mkdir(parents=True)
@@ -246,11 +228,21 @@ def build_ipykernel_channel(root: Path) -> str:
     _pack(out, stage, "ipykernel", version, noarch="python", depends=["python"], build="py_0")
     shutil.rmtree(stage)
 
+    index_channel(out)
+    return out.as_uri()
+
+
+def index_channel(out: Path) -> None:
+    """Index the channel directory ``out`` with ``rattler.index.index_fs``, in a
+    thread of its own (callable from inside a running event loop too)."""
+    from rattler.index import index_fs
+
     async def indexing() -> None:
         await index_fs(out, write_zst=False, write_shards=False)
+        # let rattler's thread finish handing the result over (see rattler_engine's
+        # docstring: a process exiting right after a rattler call can crash)
         await asyncio.sleep(0.01)
 
     worker = threading.Thread(target=lambda: asyncio.run(indexing()))
     worker.start()
     worker.join()
-    return out.as_uri()

@@ -106,6 +106,13 @@ def print_outputs(result: dict[str, Any]) -> None:
             print(f"  {line}")
 
 
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Columns padded to the widest cell, two spaces apart."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=True)).rstrip())
+
+
 def _output_options(args: argparse.Namespace, **extra: Any) -> Any:
     from ..outputs import OutputOptions
 
@@ -157,9 +164,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("No environments found. Create one with: jupyter envmod create -n NAME [PKG ...]")
         return 0
     rows = [(e.name, e.engine, e.python_version or "-", e.state, e.path) for e in envs]
-    widths = [max(len(r[i]) for r in [("NAME", "ENGINE", "PYTHON", "STATE", "PATH"), *rows]) for i in range(4)]
-    for row in [("NAME", "ENGINE", "PYTHON", "STATE", "PATH"), *rows]:
-        print("  ".join(col.ljust(w) for col, w in zip(row[:4], widths, strict=False)) + "  " + row[4])
+    print_table(("NAME", "ENGINE", "PYTHON", "STATE", "PATH"), rows)
     return 0
 
 
@@ -195,9 +200,7 @@ def cmd_packages(args: argparse.Namespace) -> int:
         return 0
     rows = [(p.name, p.version, p.build, p.channel, "*" if p.requested else "") for p in packages]
     header = ("NAME", "VERSION", "BUILD", "CHANNEL", "REQUESTED")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
-    for row in [header, *rows]:
-        print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=False)).rstrip())
+    print_table(header, rows)
     return 0
 
 
@@ -320,9 +323,7 @@ def cmd_outdated(args: argparse.Namespace) -> int:
         return 0
     table = [(r["name"], r["source"], r["installed"], r["latest"] or "", r["update"] or "held back") for r in rows]
     header = ("NAME", "SOURCE", "INSTALLED", "LATEST", "UPDATE --ALL")
-    widths = [max(len(row[i]) for row in [header, *table]) for i in range(5)]
-    for row in [header, *table]:
-        print("  ".join(col.ljust(w) for col, w in zip(row, widths, strict=False)).rstrip())
+    print_table(header, table)
     target = f"-p {env.path}"
     print(f"'jupyter envmod update --all {target}' makes the changes in the last column ({result.get('summary')}).")
     return 0

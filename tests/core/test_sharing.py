@@ -23,7 +23,6 @@ Lmod and a real kernel started by jupyter_client.
 
 from __future__ import annotations
 
-import asyncio
 import grp
 import json
 import os
@@ -32,7 +31,6 @@ import site
 import stat
 import subprocess
 import sys
-import threading
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -43,6 +41,7 @@ import pytest
 
 from jupyter_envmod import sharing
 from jupyter_envmod.config import EnvMod
+from tests.localchannel import index_channel
 from tests.modsys import INIT
 from tests.users import Accounts, User, can_make_users, open_tempdir
 
@@ -386,7 +385,6 @@ def _build_channel(where: Path, sandbox: Sandbox, local_channel, ipykernel_url: 
     """One channel every user reads: python (over the reachable interpreter),
     tinypy 1.0 and 1.1 from the local channel, ipykernel from its channel."""
     from rattler import Subdir
-    from rattler.index import index_fs
 
     out = where / "channel"
     (out / "noarch").mkdir(parents=True)
@@ -397,13 +395,7 @@ def _build_channel(where: Path, sandbox: Sandbox, local_channel, ipykernel_url: 
     for archive in [*local_channel.path.glob("noarch/tinypy-*"), *ipykernel_dir.glob("noarch/ipykernel-*")]:
         shutil.copy(archive, out / "noarch" / archive.name)
 
-    async def indexing() -> None:
-        await index_fs(out, write_zst=False, write_shards=False)
-        await asyncio.sleep(0.01)
-
-    worker = threading.Thread(target=lambda: asyncio.run(indexing()))
-    worker.start()
-    worker.join()
+    index_channel(out)
     for path in [out, *out.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return out.as_uri()
