@@ -92,3 +92,15 @@ async def test_history_errors(api):
     both = await api.post("environments", env["id"], "packages", body={"update_all": True, "install": ["tinypy"]})
     assert (both.code, both.body["details"]["field"]) == (400, "update_all")
     assert len((await api.get("environments", env["id"], "history")).body) == 1
+
+
+def test_not_permitted_is_403_with_its_reason():
+    """The server's user cannot write a colleague's environment (exercised for real,
+    as other unix users, in tests/core/test_sharing.py): that error answers 403."""
+    from jupyter_envmod.errors import NotPermitted
+    from jupyter_envmod.handlers.base import status_for, status_for_reason
+
+    err = NotPermitted("You cannot install packages in /x", details={"owner": "alice", "group": "chem"})
+    assert status_for(err) == 403
+    assert status_for_reason("not-permitted") == 403
+    check_schema(err.to_json(), "Error")
