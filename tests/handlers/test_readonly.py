@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 import venv
+from pathlib import Path
 
 import pytest
 from jupyter_server.auth.authorizer import Authorizer
 
+from jupyter_envmod import history
 from jupyter_envmod.handlers import ROUTES
+from jupyter_envmod.history import Snapshot
 from tests.handlers.api import Api, api_config
 from tests.handlers.test_auth import verbs_of
 
@@ -45,7 +48,8 @@ async def test_reads_200_and_writes_403(jp_fetch, jp_serverapp, tmp_path):
     manager = jp_serverapp.web_app.settings["envmod_manager"]
     task = manager.environments.remove_outputs(manager.environments.find(env_id=env["id"]), "kernel")
     await task.wait()
-    ids = {"env_id": env["id"], "tid": task.id}
+    history.record(Path(env["path"]), "baseline", Snapshot())  # a revision to read (and to refuse restoring)
+    ids = {"env_id": env["id"], "tid": task.id, "rev": "0"}
     queries = {
         "/packages/search": {"q": "six", "engine": "venv"},
         "/environments/(?P<env_id>[^/]+)/export": {"format": "requirements"},
@@ -65,4 +69,4 @@ async def test_reads_200_and_writes_403(jp_fetch, jp_serverapp, tmp_path):
                 assert answer.body["reason"] == "forbidden"
                 writes += 1
     assert snapshot(tmp_path) == before
-    assert (reads, writes) == (11, 11)
+    assert (reads, writes) == (15, 12)
