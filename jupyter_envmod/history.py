@@ -142,9 +142,10 @@ def revisions(prefix: Path) -> list[Revision]:
     return [r for r in (_read(prefix, n) for n in _numbers(prefix)) if r is not None]
 
 
-def latest(prefix: Path) -> Revision | None:
-    """The newest readable revision (reads one file, not all)."""
-    for number in reversed(_numbers(prefix)):
+def latest(prefix: Path, numbers: list[int] | None = None) -> Revision | None:
+    """The newest readable revision (reads one file, not all); ``numbers``: the
+    revision numbers when the caller listed them already."""
+    for number in reversed(_numbers(prefix) if numbers is None else numbers):
         found = _read(prefix, number)
         if found is not None:
             return found
@@ -173,8 +174,8 @@ def record(
     requested_pip: list[str] | None = None,
 ) -> Revision:
     """Write the next revision (atomically: temp file + rename) and return it."""
-    previous = latest(prefix)
     numbers = _numbers(prefix)
+    previous = latest(prefix, numbers)
     revision = Revision(
         rev=numbers[-1] + 1 if numbers else 0,
         action=action,

@@ -791,7 +791,7 @@ class Environments:
             loadable = [Path(m["path"]) for m in found["module_files"] if m.get("format") in ("lua", "tcl")]
             lines = [u for u in found["usage"] if u.startswith(("module use ", "module load "))]
             # the module system lists module_dir and its app directory, then reads the file
-            readable = all(_reachable(f) and _reachable(f.parent) and _reachable(f.parent.parent) for f in loadable)
+            readable = all(sharing.readable_by_others(p) for f in loadable for p in (f, f.parent, f.parent.parent))
             if len(lines) == 2 and loadable and readable:
                 use.append("; ".join(lines))
         else:
@@ -1160,17 +1160,14 @@ class Environments:
 
 
 def _plan_between(before: Snapshot, after: Snapshot) -> Plan:
-    """The changes from one snapshot to another, as a plan."""
+    """The changes from one snapshot to another, as a plan ("version build" labels, as engines give)."""
+
+    def label(text: str | None) -> str | None:
+        return text.replace("=", " ") if text else None
+
     changes = history.diff(before, after)
-    plan = Plan()
-    for c in changes["added"]:
-        plan.changes.append(Change(c["name"], c["source"], None, c["new"].replace("=", " ")))  # type: ignore[arg-type]
-    for c in changes["removed"]:
-        plan.changes.append(Change(c["name"], c["source"], c["old"].replace("=", " "), None))  # type: ignore[arg-type]
-    for c in changes["changed"]:
-        plan.changes.append(
-            Change(c["name"], c["source"], c["old"].replace("=", " "), c["new"].replace("=", " "))  # type: ignore[arg-type]
-        )
+    rows = [c for kind in ("added", "removed", "changed") for c in changes[kind]]
+    plan = Plan([Change(c["name"], c["source"], label(c.get("old")), label(c.get("new"))) for c in rows])  # type: ignore[arg-type]
     plan.changes.sort(key=lambda ch: (ch.name, ch.source))
     return plan
 
@@ -1179,22 +1176,6 @@ def _quote(text: str) -> str:
     import shlex
 
     return shlex.quote(text)
-
-
-def _reachable(path: Path) -> bool:
-    """Other users can read ``path``: every directory above it searchable by others, it readable."""
-    import stat
-
-    try:
-        current = path.resolve()
-        if not current.stat().st_mode & stat.S_IROTH:
-            return False
-        for parent in current.parents:
-            if not parent.stat().st_mode & stat.S_IXOTH:
-                return False
-    except OSError:
-        return False
-    return True
 
 
 def _entry(line: str) -> ExplicitEntry:

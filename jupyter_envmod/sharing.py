@@ -292,9 +292,10 @@ def check_can_change(envmod: EnvMod, prefix: Path, what: str) -> None:
     )
 
 
-def _readable_by_others(prefix: Path) -> bool:
-    """Every directory from / down to the prefix is o+x, and the prefix o+rx."""
-    real = Path(os.path.realpath(prefix))
+def readable_by_others(path: Path) -> bool:
+    """Other users can reach ``path``: every directory from / down to it is o+x, and
+    it is o+r (a directory also o+x)."""
+    real = Path(os.path.realpath(path))
     try:
         for directory in reversed(real.parents):
             if not os.stat(directory).st_mode & stat.S_IXOTH:
@@ -302,7 +303,8 @@ def _readable_by_others(prefix: Path) -> bool:
         mode = os.stat(real).st_mode
     except OSError:
         return False
-    return bool(mode & stat.S_IROTH and mode & stat.S_IXOTH)
+    needed = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+    return mode & needed == needed
 
 
 def sharing_info(envmod: EnvMod, prefix: Path) -> dict[str, Any]:
@@ -321,6 +323,6 @@ def sharing_info(envmod: EnvMod, prefix: Path) -> dict[str, Any]:
         "group": _group_name(st.st_gid),
         "owner": _user_name(st.st_uid),
         "group_writable": _group_writable(st),
-        "readable_by_others": _readable_by_others(prefix),
+        "readable_by_others": readable_by_others(prefix),
         "can_change": can_change(prefix),
     }

@@ -252,14 +252,19 @@ def cmd_change(args: argparse.Namespace) -> int:
     request = ChangeRequest(action, list(args.packages), "pip" if args.pip else "conda", list(args.channels))
     envs = _environments()
     env = _find(envs, args)
+    return preview_then_run(lambda e, dry_run: e.change(env, request, dry_run=dry_run), args)
+
+
+def preview_then_run(start: Callable[[Environments, bool], Task], args: argparse.Namespace) -> int:
+    """A change with ``--dry-run``/``-y``: on a terminal, show the dry run's plan and
+    ask before the real run; otherwise run as asked."""
     if not args.dry_run and not args.yes and sys.stdin.isatty():
-        preview = run_task(lambda e: e.change(env, request, dry_run=True), verbose=args.verbose)
-        if finish(preview) != 0:
+        if finish(run_task(lambda e: start(e, True), verbose=args.verbose)) != 0:
             return 1
         if not confirm("Proceed?", args):
             print("Nothing was changed.")
             return 1
-    return finish(run_task(lambda e: e.change(env, request, dry_run=args.dry_run), verbose=args.verbose))
+    return finish(run_task(lambda e: start(e, args.dry_run), verbose=args.verbose))
 
 
 def _time(seconds: float) -> str:
@@ -298,13 +303,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     rev = parse_rev(args.revision)
     envs = _environments()
     env = _find(envs, args)
-    if not args.dry_run and not args.yes and sys.stdin.isatty():
-        if finish(run_task(lambda e: e.restore(env, rev, dry_run=True))) != 0:
-            return 1
-        if not confirm("Proceed?", args):
-            print("Nothing was changed.")
-            return 1
-    return finish(run_task(lambda e: e.restore(env, rev, dry_run=args.dry_run), verbose=args.verbose))
+    return preview_then_run(lambda e, dry_run: e.restore(env, rev, dry_run=dry_run), args)
 
 
 def cmd_outdated(args: argparse.Namespace) -> int:
