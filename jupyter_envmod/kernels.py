@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -149,7 +150,9 @@ def kernel_names(envmod: EnvMod, target: Target) -> tuple[str, str]:
                 if match is None or (match.group(1) is not None and int(match.group(1)) < 2):
                     continue
                 number = int(match.group(1) or 1)
-                recorded = _envmod_metadata(_read_json(Path(entry.path) / KERNEL_FILE)).get("path")
+                recorded = _recorded_path(Path(entry.path))
+                if recorded is _VANISHED:
+                    continue
                 taken[number] = taken.get(number, False) or _same_env(recorded, path, real)
     except FileNotFoundError:
         pass
@@ -171,6 +174,25 @@ def check_kernel_name(name: str) -> str:
 
 
 # -- reading ------------------------------------------------------------------------------
+
+
+#: :func:`_recorded_path` of a kernelspec directory that is gone
+_VANISHED = object()
+
+
+def _recorded_path(spec_dir: Path) -> Any:
+    """The environment path a kernelspec directory's kernel.json records (None when
+    it records none), or ``_VANISHED`` when the directory is gone. Another writer of
+    the same kernel swaps the directory by two renames (:func:`_install`), so a
+    kernel.json that cannot be read is read again before it counts as foreign."""
+    for _ in range(_INSTALL_ATTEMPTS):
+        spec = _read_json(spec_dir / KERNEL_FILE)
+        if spec is not None:
+            return _envmod_metadata(spec).get("path")
+        if not spec_dir.exists():
+            return _VANISHED
+        time.sleep(0.001)
+    return None
 
 
 def _read_json(path: Path) -> Any:
@@ -381,15 +403,14 @@ def write_kernel(
     display = display_name if display_name is not None else default_display
     root = kernel_dir(envmod)
     spec_dir = root / name
-    if spec_dir.exists():
-        recorded = _envmod_metadata(_read_json(spec_dir / KERNEL_FILE)).get("path")
-        if not _same_env(recorded, str(target.prefix), os.path.realpath(target.prefix)):
-            raise InvalidInput(
-                f"The kernel directory {spec_dir} belongs to "
-                + (f"another environment ({recorded})" if recorded else "a kernel not made by jupyter_envmod")
-                + "; choose another kernel name.",
-                details={"field": "name", "value": name},
-            )
+    recorded = _recorded_path(spec_dir) if spec_dir.exists() else _VANISHED
+    if recorded is not _VANISHED and not _same_env(recorded, str(target.prefix), os.path.realpath(target.prefix)):
+        raise InvalidInput(
+            f"The kernel directory {spec_dir} belongs to "
+            + (f"another environment ({recorded})" if recorded else "a kernel not made by jupyter_envmod")
+            + "; choose another kernel name.",
+            details={"field": "name", "value": name},
+        )
 
     names = FileNames(kernel_name=name, kernel_display_name=display, kernel_dir=str(spec_dir))
     variables = context(target, names, envmod, module_system=_module_system_dict(module_system, modulepath))
