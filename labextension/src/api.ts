@@ -1,7 +1,26 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { API_NAMESPACE, IErrorBody, ISiteInfo } from './tokens';
+import {
+  API_NAMESPACE,
+  IAvailableModules,
+  ICreateRequest,
+  IEnvironment,
+  IEnvironmentDetails,
+  IErrorBody,
+  IKernelOptions,
+  IModuleOptions,
+  IOutdated,
+  IPackage,
+  IPackagesRequest,
+  IRevision,
+  IShare,
+  ISearchResult,
+  ISiteInfo,
+  ITask,
+  ExportFormat,
+  EngineName
+} from './tokens';
 
 /**
  * The reason of an error raised when the server extension cannot be reached:
@@ -155,6 +174,226 @@ export function getSite(
     { method: 'GET' },
     settings
   );
+}
+
+/**
+ * A JSON request body.
+ */
+function post(body: unknown, method = 'POST'): RequestInit {
+  return { method, body: JSON.stringify(body) };
+}
+
+/**
+ * The URL part of an environment.
+ */
+function env(id: string, rest = ''): string {
+  return `environments/${encodeURIComponent(id)}${rest}`;
+}
+
+/**
+ * The calls of the jupyter_envmod REST API, bound to one server.
+ *
+ * Every method throws {@link EnvModAPIError} on failure; `details.field`
+ * names the request field a 400 is about.
+ */
+export class EnvModClient {
+  constructor(serverSettings?: ServerConnection.ISettings) {
+    this.serverSettings = serverSettings ?? ServerConnection.makeSettings();
+  }
+
+  readonly serverSettings: ServerConnection.ISettings;
+
+  private _call<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
+    return requestAPI<T>(endPoint, init, this.serverSettings);
+  }
+
+  site(refresh = false): Promise<ISiteInfo> {
+    return getSite(refresh, this.serverSettings);
+  }
+
+  environments(): Promise<IEnvironment[]> {
+    return this._call('environments');
+  }
+
+  environment(id: string): Promise<IEnvironmentDetails> {
+    return this._call(env(id));
+  }
+
+  /**
+   * Start a create (202 with the task) or, with `dry_run`, wait for its plan.
+   */
+  create(request: ICreateRequest): Promise<ITask> {
+    return this._call('environments', post(request));
+  }
+
+  adopt(request: {
+    path: string;
+    kernel?: IKernelOptions;
+    module?: IModuleOptions;
+  }): Promise<ITask> {
+    return this._call('environments/adopt', post(request));
+  }
+
+  remove(id: string): Promise<ITask> {
+    return this._call(env(id), { method: 'DELETE' });
+  }
+
+  clone(id: string, target: { name?: string; path?: string }): Promise<ITask> {
+    return this._call(env(id, '/clone'), post(target));
+  }
+
+  retry(id: string): Promise<ITask> {
+    return this._call(env(id, '/retry'), post({}));
+  }
+
+  packages(id: string): Promise<IPackage[]> {
+    return this._call(env(id, '/packages'));
+  }
+
+  /**
+   * Install, update, remove or update all (202 with the task), or with
+   * `dry_run` wait for the plan (the finished task).
+   */
+  changePackages(id: string, request: IPackagesRequest): Promise<ITask> {
+    return this._call(env(id, '/packages'), post(request));
+  }
+
+  history(id: string): Promise<IRevision[]> {
+    return this._call(env(id, '/history'));
+  }
+
+  restore(id: string, rev: number, dryRun = false): Promise<ITask> {
+    return this._call(
+      env(id, `/history/${rev}/restore`),
+      post({ dry_run: dryRun })
+    );
+  }
+
+  outdated(id: string): Promise<IOutdated> {
+    return this._call(env(id, '/outdated'));
+  }
+
+  share(id: string): Promise<IShare> {
+    return this._call(env(id, '/share'));
+  }
+
+  writeKernel(
+    id: string,
+    options: { display_name?: string; dependencies?: string[] } = {}
+  ): Promise<ITask> {
+    return this._call(env(id, '/kernel'), post(options, 'PUT'));
+  }
+
+  removeKernel(id: string): Promise<ITask> {
+    return this._call(env(id, '/kernel'), { method: 'DELETE' });
+  }
+
+  writeModule(
+    id: string,
+    options: { formats?: string[]; dependencies?: string[] } = {}
+  ): Promise<ITask> {
+    return this._call(env(id, '/module'), post(options, 'PUT'));
+  }
+
+  removeModule(id: string): Promise<ITask> {
+    return this._call(env(id, '/module'), { method: 'DELETE' });
+  }
+
+  /**
+   * The URL that downloads an export (a file with its own name).
+   */
+  exportUrl(id: string, format: ExportFormat): string {
+    return URLExt.join(
+      this.serverSettings.baseUrl,
+      API_NAMESPACE,
+      env(id, `/export?format=${format}`)
+    );
+  }
+
+  /**
+   * An export's text and the file name the server gives it.
+   */
+  async exportText(
+    id: string,
+    format: ExportFormat
+  ): Promise<{ filename: string; text: string }> {
+    const url = this.exportUrl(id, format);
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        url,
+        { method: 'GET' },
+        this.serverSettings
+      );
+    } catch (error) {
+      throw new EnvModAPIError({
+        message: `Could not reach ${url}: ${String(error)}`,
+        status: null,
+        reason: SERVER_EXTENSION_MISSING,
+        details: { url }
+      });
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let data: unknown = undefined;
+      try {
+        data = JSON.parse(text);
+      } catch {
+        // not JSON
+      }
+      const body = Private.asErrorBody(data);
+      throw new EnvModAPIError({
+        message: body.message || `${response.status} ${response.statusText}`,
+        status: response.status,
+        reason: body.reason || HTTP_ERROR,
+        details: body.details
+      });
+    }
+    const disposition = response.headers.get('Content-Disposition') ?? '';
+    const match = /filename="?([^";]+)"?/.exec(disposition);
+    return { filename: match ? match[1] : `environment-${format}`, text };
+  }
+
+  tasks(environment?: string): Promise<ITask[]> {
+    return this._call(
+      environment
+        ? `tasks?environment=${encodeURIComponent(environment)}`
+        : 'tasks'
+    );
+  }
+
+  task(tid: string, since = 0): Promise<ITask> {
+    return this._call(`tasks/${encodeURIComponent(tid)}?since=${since}`);
+  }
+
+  cancel(tid: string): Promise<ITask> {
+    return this._call(`tasks/${encodeURIComponent(tid)}`, {
+      method: 'DELETE'
+    });
+  }
+
+  availableModules(refresh = false): Promise<IAvailableModules> {
+    return this._call(
+      refresh ? 'modules/available?refresh=1' : 'modules/available'
+    );
+  }
+
+  search(
+    query: string,
+    options: { engine?: EngineName; channels?: string[]; limit?: number } = {}
+  ): Promise<ISearchResult> {
+    const params = new URLSearchParams({ q: query });
+    if (options.engine) {
+      params.set('engine', options.engine);
+    }
+    for (const channel of options.channels ?? []) {
+      params.append('channel', channel);
+    }
+    if (options.limit) {
+      params.set('limit', String(options.limit));
+    }
+    return this._call(`packages/search?${params.toString()}`);
+  }
 }
 
 /**
