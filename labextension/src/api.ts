@@ -9,6 +9,9 @@ import {
   IEnvironmentDetails,
   IErrorBody,
   IKernelOptions,
+  IKernelSpec,
+  IModuleFile,
+  IRevisionDetails,
   IModuleOptions,
   IOutdated,
   IPackage,
@@ -370,6 +373,27 @@ export class EnvModClient {
     return this._call(`tasks/${encodeURIComponent(tid)}`, {
       method: 'DELETE'
     });
+  }
+
+  /**
+   * The kernelspecs this extension wrote, orphans flagged.
+   */
+  kernels(): Promise<IKernelSpec[]> {
+    return this._call('kernels');
+  }
+
+  /**
+   * The module files and activation scripts this extension wrote.
+   */
+  moduleFiles(): Promise<IModuleFile[]> {
+    return this._call('modules');
+  }
+
+  /**
+   * One revision with its exact packages.
+   */
+  revision(id: string, rev: number): Promise<IRevisionDetails> {
+    return this._call(env(id, `/history/${rev}`));
   }
 
   availableModules(refresh = false): Promise<IAvailableModules> {

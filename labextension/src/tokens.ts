@@ -423,6 +423,22 @@ export interface IRevision {
 }
 
 /**
+ * One revision with its exact packages (`GET …/history/{rev}`).
+ */
+export interface IRevisionDetails extends IRevision {
+  snapshot: {
+    conda: {
+      name: string;
+      version: string;
+      build?: string;
+      channel?: string;
+      url: string;
+    }[];
+    pip: { name: string; version: string; pin: string; requested?: boolean }[];
+  };
+}
+
+/**
  * A package that has a newer version.
  */
 export interface IOutdatedPackage {

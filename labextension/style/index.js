@@ -1,1 +1,3 @@
 import './base.css';
+import './create.css';
+import './detail.css';

@@ -38,8 +38,8 @@ def free_port() -> int:
 
 
 class LabServer:
-    def __init__(self, url: str, token: str, proc: subprocess.Popen, log: Path):
-        self.url, self.token, self.proc, self.log = url, token, proc, log
+    def __init__(self, url: str, token: str, proc: subprocess.Popen, log: Path, root_dir: Path):
+        self.url, self.token, self.proc, self.log, self.root_dir = url, token, proc, log, root_dir
 
     def lab_url(self, path: str = "lab") -> str:
         return f"{self.url}{path}?token={self.token}"
@@ -89,7 +89,7 @@ def lab_server(tmp_path_factory, envmod_site_config) -> LabServer:
                 proc.kill()
                 pytest.fail(f"JupyterLab did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
-    yield LabServer(url, token, proc, log)
+    yield LabServer(url, token, proc, log, dirs["root"])
     proc.terminate()
     try:
         proc.wait(timeout=20)

@@ -113,6 +113,7 @@ describe('EnvironmentsPanel', () => {
     panel = await makePanel(async () => makeSiteInfo({ version: '0.1.0' }));
     expect(headings(panel.node)).toEqual([
       'Environments',
+      'Site',
       'Engines',
       'Where environments go',
       'Module system',

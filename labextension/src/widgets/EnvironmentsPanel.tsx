@@ -9,7 +9,7 @@ import {
   SidePanel,
   ToolbarButton
 } from '@jupyterlab/ui-components';
-import { Panel, Widget } from '@lumino/widgets';
+import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { EnvModAPIError } from '../api';
@@ -41,7 +41,7 @@ const LOCATION_KEYS: ReadonlyArray<keyof ISiteConfig> = [
 export class EnvironmentsPanel extends SidePanel {
   constructor(options: EnvironmentsPanel.IOptions) {
     const translator = options.translator ?? nullTranslator;
-    super({ content: new Panel(), translator });
+    super({ translator });
     const trans = translator.load(TRANSLATION_DOMAIN);
     this._model = options.model;
 
@@ -68,6 +68,9 @@ export class EnvironmentsPanel extends SidePanel {
       })
     );
 
+    if (options.environments) {
+      this.addWidget(options.environments);
+    }
     this._view = new SiteInfoView({
       model: this._model,
       trans,
@@ -114,6 +117,10 @@ export namespace EnvironmentsPanel {
   export interface IOptions {
     model: SiteModel;
     translator?: ITranslator;
+    /**
+     * The environments section, shown above the site information.
+     */
+    environments?: Widget;
     /**
      * Whether to show the "Configuration" section; defaults to true.
      */
