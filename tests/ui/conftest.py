@@ -62,6 +62,11 @@ def lab_server(tmp_path_factory, envmod_site_config) -> LabServer:
             {"EnvMod": {"env_dirs": [str(dirs["envs"])], "module_dir": str(base / "modules"), **envmod_site_config}}
         )
     )
+    # no "get notified about Jupyter news?" toast over the screenshots
+    (dirs["config"] / "labconfig").mkdir()
+    (dirs["config"] / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")}
     env.update(
         HOME=str(dirs["home"]),

@@ -9,7 +9,7 @@ import {
   SidePanel,
   ToolbarButton
 } from '@jupyterlab/ui-components';
-import { Widget } from '@lumino/widgets';
+import { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
 import { EnvModAPIError } from '../api';
@@ -77,6 +77,10 @@ export class EnvironmentsPanel extends SidePanel {
       showConfiguration: options.showConfiguration ?? true
     });
     this.addWidget(this._view);
+    if (options.environments) {
+      // The environments get most of the height; the site section the rest.
+      (this.content as AccordionPanel).setRelativeSizes([3, 1]);
+    }
   }
 
   /**
