@@ -65,9 +65,24 @@ async def show_panel(page: Page) -> None:
     await expect(panel).to_be_visible()
 
 
+async def widen_side_panel(page: Page, by: int = 130) -> None:
+    """Drag the split between the left side panel and the main area, as a user
+    who works in the panel does (the default width is ~250 px)."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = await handle.bounding_box()
+    if box is None:
+        return
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    await page.mouse.move(x + by, y, steps=5)
+    await page.mouse.up()
+
+
 async def open_lab(page: Page, lab: LabServer, *, skip_first_run: bool = True) -> None:
     await page.goto(lab.lab_url(), wait_until="domcontentloaded")
     await show_panel(page)
+    await widen_side_panel(page)
     new = page.locator("#jp-envmod-panel").get_by_role("button", name="New environment", exact=True)
     await expect(new).to_be_visible(timeout=30_000)
     if skip_first_run:

@@ -9,6 +9,7 @@ import {
   SidePanel,
   ToolbarButton
 } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
 import { AccordionPanel, Widget } from '@lumino/widgets';
 import * as React from 'react';
 
@@ -77,8 +78,15 @@ export class EnvironmentsPanel extends SidePanel {
       showConfiguration: options.showConfiguration ?? true
     });
     this.addWidget(this._view);
-    if (options.environments) {
-      // The environments get most of the height; the site section the rest.
+    this._sized = !options.environments;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    if (!this._sized) {
+      // The environments get most of the height, the site section the rest
+      // (once: later the user's own split stays).
+      this._sized = true;
       (this.content as AccordionPanel).setRelativeSizes([3, 1]);
     }
   }
@@ -108,6 +116,7 @@ export class EnvironmentsPanel extends SidePanel {
   }
 
   private _model: SiteModel;
+  private _sized: boolean;
   private _view: SiteInfoView;
 }
 

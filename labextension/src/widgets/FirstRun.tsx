@@ -86,7 +86,9 @@ export function FirstRunCard(props: {
             {site.config.shared_roots.includes(dir) && (
               <span className="jp-EnvMod-hint">
                 {' '}
-                {trans.__('(shared with group %1)', site.config.shared_group)}
+                {site.config.shared_group
+                  ? trans.__('(shared with group %1)', site.config.shared_group)
+                  : trans.__('(shared)')}
               </span>
             )}
           </label>
