@@ -185,6 +185,11 @@ async def test_venv_create_use_change_export_delete(lab_server):
         await preview.get_by_role("button", name="Apply").click()
         await wait_task(page, "install", name)
         await expect(detail.locator('tr[data-package="packaging"]')).to_be_visible(timeout=30_000)
+        dismiss = page.locator(".jp-EnvMod-task").get_by_role("button", name="Dismiss")
+        while await dismiss.count():
+            await dismiss.first.click()
+        await expect(page.locator(".jp-EnvMod-task")).to_have_count(0)
+        await detail.locator('tr[data-package="packaging"]').scroll_into_view_if_needed()
         await page.locator("#jp-envmod-panel").screenshot(path=str(RESULTS / "detail-packages.png"))
 
         # export environment.yml
