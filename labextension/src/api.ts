@@ -99,66 +99,20 @@ export async function requestAPI<T>(
   init: RequestInit = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): Promise<T> {
-  const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
-
-  let response: Response;
+  const { url, response, text } = await Private.send(endPoint, init, settings);
+  if (text.length === 0) {
+    return undefined as T;
+  }
   try {
-    response = await ServerConnection.makeRequest(url, init, settings);
-  } catch (error) {
+    return JSON.parse(text) as T;
+  } catch {
     throw new EnvModAPIError({
-      message: `Could not reach ${url}: ${String(error)}`,
-      status: null,
-      reason: SERVER_EXTENSION_MISSING,
-      details: { url }
+      message: `The answer of ${url} is not JSON.`,
+      status: response.status,
+      reason: INVALID_RESPONSE,
+      details: { url, body: text.slice(0, 500) }
     });
   }
-
-  const text = await response.text();
-  let data: unknown = undefined;
-  let parsed = false;
-  if (text.length > 0) {
-    try {
-      data = JSON.parse(text);
-      parsed = true;
-    } catch {
-      // Not JSON: handled below.
-    }
-  }
-
-  if (response.ok) {
-    if (text.length > 0 && !parsed) {
-      throw new EnvModAPIError({
-        message: `The answer of ${url} is not JSON.`,
-        status: response.status,
-        reason: INVALID_RESPONSE,
-        details: { url, body: text.slice(0, 500) }
-      });
-    }
-    return data as T;
-  }
-
-  const body = Private.asErrorBody(data);
-  // A 404 that does not come from the extension (no reason of its own, e.g.
-  // the server's HTML "page not found") means the URL is not served at all.
-  if (response.status === 404 && !body.reason) {
-    throw new EnvModAPIError({
-      message:
-        body.message ||
-        `${url} was not found: the jupyter_envmod server extension is not running.`,
-      status: 404,
-      reason: SERVER_EXTENSION_MISSING,
-      details: { url, ...body.details }
-    });
-  }
-  throw new EnvModAPIError({
-    message:
-      body.message ||
-      `${response.status} ${response.statusText}`.trim() ||
-      `Request to ${url} failed.`,
-    status: response.status,
-    reason: body.reason || HTTP_ERROR,
-    details: body.details
-  });
 }
 
 /**
@@ -320,38 +274,11 @@ export class EnvModClient {
     id: string,
     format: ExportFormat
   ): Promise<{ filename: string; text: string }> {
-    const url = this.exportUrl(id, format);
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(
-        url,
-        { method: 'GET' },
-        this.serverSettings
-      );
-    } catch (error) {
-      throw new EnvModAPIError({
-        message: `Could not reach ${url}: ${String(error)}`,
-        status: null,
-        reason: SERVER_EXTENSION_MISSING,
-        details: { url }
-      });
-    }
-    const text = await response.text();
-    if (!response.ok) {
-      let data: unknown = undefined;
-      try {
-        data = JSON.parse(text);
-      } catch {
-        // not JSON
-      }
-      const body = Private.asErrorBody(data);
-      throw new EnvModAPIError({
-        message: body.message || `${response.status} ${response.statusText}`,
-        status: response.status,
-        reason: body.reason || HTTP_ERROR,
-        details: body.details
-      });
-    }
+    const { response, text } = await Private.send(
+      env(id, `/export?format=${format}`),
+      { method: 'GET' },
+      this.serverSettings
+    );
     const disposition = response.headers.get('Content-Disposition') ?? '';
     const match = /filename="?([^";]+)"?/.exec(disposition);
     return { filename: match ? match[1] : `environment-${format}`, text };
@@ -424,6 +351,61 @@ export class EnvModClient {
  * A namespace for private module data.
  */
 namespace Private {
+  /**
+   * Send a request to the API; answer the response and its text when it
+   * succeeded, else throw the matching {@link EnvModAPIError}.
+   */
+  export async function send(
+    endPoint: string,
+    init: RequestInit,
+    settings: ServerConnection.ISettings
+  ): Promise<{ url: string; response: Response; text: string }> {
+    const url = URLExt.join(settings.baseUrl, API_NAMESPACE, endPoint);
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(url, init, settings);
+    } catch (error) {
+      throw new EnvModAPIError({
+        message: `Could not reach ${url}: ${String(error)}`,
+        status: null,
+        reason: SERVER_EXTENSION_MISSING,
+        details: { url }
+      });
+    }
+    const text = await response.text();
+    if (response.ok) {
+      return { url, response, text };
+    }
+    let data: unknown = undefined;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      // Not JSON: an error without a body of ours.
+    }
+    const body = asErrorBody(data);
+    // A 404 that does not come from the extension (no reason of its own, e.g.
+    // the server's HTML "page not found") means the URL is not served at all.
+    if (response.status === 404 && !body.reason) {
+      throw new EnvModAPIError({
+        message:
+          body.message ||
+          `${url} was not found: the jupyter_envmod server extension is not running.`,
+        status: 404,
+        reason: SERVER_EXTENSION_MISSING,
+        details: { url, ...body.details }
+      });
+    }
+    throw new EnvModAPIError({
+      message:
+        body.message ||
+        `${response.status} ${response.statusText}`.trim() ||
+        `Request to ${url} failed.`,
+      status: response.status,
+      reason: body.reason || HTTP_ERROR,
+      details: body.details
+    });
+  }
+
   /**
    * Read an error body tolerantly: any field may be missing.
    */
