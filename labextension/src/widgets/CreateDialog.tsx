@@ -887,7 +887,10 @@ export function CreateForm(props: ICreateFormProps): JSX.Element {
   const rootRef = React.useRef<HTMLFormElement>(null);
   const id = React.useMemo(() => Private.nextId(), []);
 
-  React.useEffect(() => {
+  // A layout effect: connected when the form is in the DOM, before anyone can
+  // type (a passive effect may run later, and React would then put a typed
+  // value back until the next change).
+  React.useLayoutEffect(() => {
     const slot = (): void => rerender();
     controller.changed.connect(slot);
     controller.completers.packages.changed.connect(slot);
