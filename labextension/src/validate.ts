@@ -222,6 +222,24 @@ export function defaultRoot(site: ISiteInfo | null): string {
 }
 
 /**
+ * The directories a user may choose for new environments: the site's roots,
+ * then its shared roots.
+ */
+export function environmentRoots(site: ISiteInfo | null): string[] {
+  const roots: string[] = [];
+  const config = site?.config;
+  for (const root of [
+    ...(config?.env_dirs ?? []),
+    ...(config?.shared_roots ?? [])
+  ]) {
+    if (!roots.includes(root)) {
+      roots.push(root);
+    }
+  }
+  return roots;
+}
+
+/**
  * A path without its trailing slashes ("/" stays "/").
  */
 function trimSlashes(path: string): string {

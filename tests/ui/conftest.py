@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "test-results"
@@ -119,3 +120,36 @@ async def open_page() -> AsyncIterator[Any]:
             yield await context.new_page()
         finally:
             await browser.close()
+
+
+async def show_panel(page: Page) -> None:
+    """Open the Environments side panel (clicking its tab when open would close it)."""
+    tab = page.get_by_role("tab", name="Environments")
+    await expect(tab).to_be_visible(timeout=60_000)
+    panel = page.locator("#jp-envmod-panel")
+    # JupyterLab restores the last layout while it starts: try again if that hid it
+    for _ in range(5):
+        if await panel.is_hidden():
+            await tab.click()
+        try:
+            await expect(panel).to_be_visible(timeout=2_000)
+            await page.wait_for_timeout(300)
+            if await panel.is_visible():
+                return
+        except AssertionError:
+            pass
+    await expect(panel).to_be_visible()
+
+
+async def widen_side_panel(page: Page, by: int = 130) -> None:
+    """Drag the split between the left side panel and the main area, as a user
+    who works in the panel does (the default width is ~250 px)."""
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle").first
+    box = await handle.bounding_box()
+    if box is None:
+        return
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    await page.mouse.move(x, y)
+    await page.mouse.down()
+    await page.mouse.move(x + by, y, steps=5)
+    await page.mouse.up()

@@ -10,8 +10,7 @@ import urllib.request
 import pytest
 from playwright.async_api import expect
 
-from .conftest import RESULTS, open_page
-from .test_environments import show_panel, widen_side_panel
+from .conftest import RESULTS, open_page, show_panel, widen_side_panel
 
 pytestmark = pytest.mark.ui
 

@@ -24,6 +24,7 @@ import {
   CreateField,
   CUSTOM_PATH,
   defaultRoot,
+  environmentRoots,
   fieldOfError,
   ICreateErrors,
   ICreateForm,
@@ -1285,7 +1286,7 @@ function LocationField(props: {
   );
   const first = defaultRoot(site);
   const value = form.location === '' ? first : form.location;
-  const known = [...envDirs, ...sharedRoots];
+  const known = environmentRoots(site);
   const custom = form.location === CUSTOM_PATH;
   const target = controller.target;
 

@@ -11,6 +11,7 @@ import {
 import * as React from 'react';
 
 import { EnvModAPIError } from '../api';
+import { splitList } from '../validate';
 import { EnvironmentsModel } from '../environments';
 import {
   ENV_NAME_PATTERN,
@@ -1020,16 +1021,6 @@ function RequestedList(props: {
 }
 
 /**
- * Split what the user typed into package specs (spaces or commas).
- */
-export function splitSpecs(text: string): string[] {
-  return text
-    .split(/[\s,]+/)
-    .map(spec => spec.trim())
-    .filter(spec => spec.length > 0);
-}
-
-/**
  * The "Packages" tab.
  */
 function PackagesTab(props: {
@@ -1094,7 +1085,7 @@ function PackagesTab(props: {
     isVenv || pkg.source === 'pypi' ? 'pip' : 'conda';
 
   const install = async (): Promise<void> => {
-    const specs = splitSpecs(installText);
+    const specs = splitList(installText);
     if (specs.length === 0) {
       setInstallError(trans.__('Type the packages to install.'));
       return;
@@ -1181,7 +1172,7 @@ function PackagesTab(props: {
             <button
               type="submit"
               className="jp-Button jp-mod-styled jp-mod-accept jp-EnvMod-action"
-              disabled={locked || splitSpecs(installText).length === 0}
+              disabled={locked || splitList(installText).length === 0}
             >
               {pending === 'install'
                 ? trans.__('Preparing preview…')

@@ -1,4 +1,5 @@
 import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
+import { PathExt } from '@jupyterlab/coreutils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { addIcon, ReactWidget, refreshIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
@@ -12,7 +13,7 @@ import {
   ISiteInfo,
   ITask
 } from '../tokens';
-import { confirmDelete } from './dialogs';
+import { confirmDelete, errorMessage } from './dialogs';
 import { EnvironmentDetail } from './EnvironmentDetail';
 import { FirstRunCard, IFirstRunChoices } from './FirstRun';
 import { TaskList } from './TaskView';
@@ -154,8 +155,7 @@ export namespace EnvironmentsView {
  * The name of a kernelspec directory.
  */
 export function kernelName(kernelDir: string): string {
-  const parts = kernelDir.split('/').filter(part => part.length > 0);
-  return parts[parts.length - 1] ?? kernelDir;
+  return PathExt.basename(kernelDir.replace(/\/+$/, ''));
 }
 
 /**
@@ -199,7 +199,7 @@ function EnvironmentList(props: {
             void showAdoptDialog(model, trans).catch(reason =>
               showErrorMessage(
                 trans.__('Add an existing environment'),
-                reason instanceof Error ? reason.message : String(reason)
+                errorMessage(reason)
               )
             )
           }
@@ -292,7 +292,7 @@ function EnvironmentItem(props: {
     } catch (reason) {
       await showErrorMessage(
         trans.__('Environment %1', env.name),
-        reason instanceof Error ? reason.message : String(reason)
+        errorMessage(reason)
       );
     } finally {
       setBusy(false);
@@ -496,7 +496,7 @@ function OutputsSection(props: {
       setKernels(k);
       setModules(m);
     } catch (reason) {
-      setError(reason instanceof Error ? reason.message : String(reason));
+      setError(errorMessage(reason));
     }
   }, [model]);
 

@@ -2,6 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { EngineName, ENGINE_NAMES, ISiteInfo } from '../tokens';
+import { environmentRoots } from '../validate';
 
 /**
  * What the first-run card saves in the user settings.
@@ -19,20 +20,6 @@ export interface IFirstRunChoices {
    * The engine the New environment dialog starts with ('' = the site's).
    */
   defaultEngine: EngineName | '';
-}
-
-/**
- * The directories a user may choose for new environments: the site's roots,
- * then its shared roots.
- */
-export function environmentRoots(site: ISiteInfo): string[] {
-  const roots: string[] = [];
-  for (const root of [...site.config.env_dirs, ...site.config.shared_roots]) {
-    if (!roots.includes(root)) {
-      roots.push(root);
-    }
-  }
-  return roots;
 }
 
 /**

@@ -3,6 +3,7 @@ import * as React from 'react';
 
 import { EnvironmentsModel } from '../environments';
 import { isFinished, ITask } from '../tokens';
+import { errorMessage } from './dialogs';
 
 /**
  * What a task kind is called in the panel.
@@ -98,7 +99,7 @@ export function TaskView(props: {
     try {
       await model.cancel(task.id);
     } catch (reason) {
-      setCancelError(reason instanceof Error ? reason.message : String(reason));
+      setCancelError(errorMessage(reason));
       setCancelling(false);
     }
   };
