@@ -9,6 +9,7 @@ from jupyter_server.utils import url_path_join
 from ..errors import ConfigError
 from ..manager import EnvModManager
 from .base import MANAGER_SETTING
+from .doctor import DoctorFixHandler, DoctorHandler
 from .environments import (
     AdoptHandler,
     CloneHandler,
@@ -54,6 +55,8 @@ ROUTES: list[tuple[str, type]] = [
     (r"/packages/search", PackageSearchHandler),
     (r"/tasks", TasksHandler),
     (r"/tasks/(?P<tid>[^/]+)", TaskHandler),
+    (r"/doctor", DoctorHandler),
+    (r"/doctor/fix", DoctorFixHandler),
 ]
 
 

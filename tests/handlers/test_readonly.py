@@ -69,4 +69,4 @@ async def test_reads_200_and_writes_403(jp_fetch, jp_serverapp, tmp_path):
                 assert answer.body["reason"] == "forbidden"
                 writes += 1
     assert snapshot(tmp_path) == before
-    assert (reads, writes) == (15, 12)
+    assert (reads, writes) == (16, 13)
