@@ -4,7 +4,7 @@ print. Reads the site configuration with the same function as the server.
 The commands and short flags of conda-env-mod keep working (``create -n/-p/-f/-y/-j/-m/-a``,
 ``delete``, ``export``, ``kernel``, ``module``); ``list``, ``packages``, ``install``,
 ``update`` (``--all``), ``remove``, ``clone``, ``describe``, ``retry``, ``kernels``,
-``modules``, ``history``, ``restore``, ``outdated`` and ``share`` are added. Exit status: 0
+``modules``, ``history``, ``restore``, ``outdated``, ``share``, ``doctor`` and ``site-init`` are added. Exit status: 0
 success, 1 the operation failed, 2 bad usage or rejected input.
 """
 
@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ConfigError, EnvModError, InvalidInput, NotFound, NotPermitted
 from . import commands
+from . import siteinit as siteinit_cli
+from .doctor import add_parser as add_doctor
 
 ENGINES = ("rattler", "conda", "venv")
 MODULE_FORMATS = ("lua", "tcl", "sh", "csh")
@@ -369,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     _yes(retry)
     _verbose(retry)
     retry.set_defaults(func=commands.cmd_retry)
+
+    add_doctor(sub)
+    siteinit_cli.add_parser(sub)
     return parser
 
 
@@ -376,6 +381,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command not in siteinit_cli.NO_FIRST_RUN:
+            siteinit_cli.first_run_question(args.command)
         return int(args.func(args))
     except (InvalidInput, NotFound, NotPermitted, ConfigError) as err:
         print(f"jupyter envmod: {err.message}", file=sys.stderr)
