@@ -5,6 +5,8 @@ import {
   API_NAMESPACE,
   IAvailableModules,
   ICreateRequest,
+  IDoctorFixReport,
+  IDoctorReport,
   IEnvironment,
   IEnvironmentDetails,
   IErrorBody,
@@ -327,6 +329,21 @@ export class EnvModClient {
     return this._call(
       refresh ? 'modules/available?refresh=1' : 'modules/available'
     );
+  }
+
+  /**
+   * Run the setup checks (takes a few seconds: it sizes the caches).
+   */
+  doctor(): Promise<IDoctorReport> {
+    return this._call('doctor');
+  }
+
+  /**
+   * Apply the fixes of the checks `ids` (a 400 names an unknown or missing
+   * id), then answer each fix's outcome and the checks run again.
+   */
+  doctorFix(ids: string[]): Promise<IDoctorFixReport> {
+    return this._call('doctor/fix', post({ checks: ids }));
   }
 
   search(

@@ -23,6 +23,7 @@ import {
   TRANSLATION_DOMAIN
 } from './tokens';
 import { showCreateDialog } from './widgets/CreateDialog';
+import { DoctorView } from './widgets/DoctorView';
 import { EnvironmentsPanel } from './widgets/EnvironmentsPanel';
 import { EnvironmentsView, kernelName } from './widgets/EnvironmentsView';
 import { IFirstRunChoices } from './widgets/FirstRun';
@@ -35,6 +36,7 @@ export namespace CommandIDs {
   export const create = 'envmod:new-environment';
   export const createFromFile = 'envmod:create-from-file';
   export const open = 'envmod:open-panel';
+  export const doctor = 'envmod:check-setup';
 }
 
 /**
@@ -126,7 +128,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new EnvironmentsPanel({
       model: site,
       translator,
-      environments: view
+      environments: view,
+      doctor: new DoctorView({ client, trans })
     });
     app.shell.add(panel, 'left', { rank: 200 });
     restorer?.add(panel, PANEL_ID);
@@ -213,10 +216,22 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => app.shell.activateById(panel.id)
     });
 
+    app.commands.addCommand(CommandIDs.doctor, {
+      label: trans.__('Check my setup (doctor)'),
+      caption: trans.__(
+        'Look for common problems of Python environments and kernels, with fixes'
+      ),
+      execute: () => {
+        app.shell.activateById(panel.id);
+        panel.showDoctor();
+      }
+    });
+
     if (palette) {
       const category = trans.__('Environments');
       palette.addItem({ command: CommandIDs.create, category });
       palette.addItem({ command: CommandIDs.open, category });
+      palette.addItem({ command: CommandIDs.doctor, category });
     }
     if (launcher) {
       launcher.add({

@@ -509,3 +509,94 @@ export const ENV_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$/;
  * The rule the server applies to Python versions.
  */
 export const PYTHON_VERSION_PATTERN = /^[0-9]+(\.[0-9]+){0,2}$/;
+
+/**
+ * How a doctor check came out.
+ */
+export type DoctorStatus = 'ok' | 'warning' | 'problem';
+
+/**
+ * The ids of the doctor checks, in the order the server runs them.
+ */
+export const DOCTOR_CHECK_IDS: ReadonlyArray<string> = [
+  'user-site',
+  'pythonpath',
+  'pip-user',
+  'caches',
+  'disk-space',
+  'orphan-kernels',
+  'orphan-modules',
+  'interrupted',
+  'environments-txt',
+  'module-system',
+  'condarc-channels'
+];
+
+/**
+ * One check of the doctor (`GET /doctor`).
+ */
+export interface IDoctorCheck {
+  /**
+   * One of {@link DOCTOR_CHECK_IDS}.
+   */
+  id: string;
+  title: string;
+  status: DoctorStatus;
+  /**
+   * One line for people.
+   */
+  summary: string;
+  /**
+   * Why it matters and what to do.
+   */
+  explanation: string;
+  /**
+   * One finding per line.
+   */
+  details: string[];
+  /**
+   * What the fix will do, or null when the check has no fix.
+   */
+  fix: string | null;
+}
+
+/**
+ * How many checks came out in each status.
+ */
+export interface IDoctorCounts {
+  ok: number;
+  warning: number;
+  problem: number;
+}
+
+/**
+ * The answer of `GET /doctor`.
+ */
+export interface IDoctorReport {
+  checks: IDoctorCheck[];
+  counts: IDoctorCounts;
+}
+
+/**
+ * The outcome of one fix.
+ */
+export interface IDoctorFixResult {
+  id: string;
+  fixed: boolean;
+  /**
+   * A sentence for people, e.g. "Moved … to …".
+   */
+  message: string;
+  /**
+   * The paths the fix changed (moved, removed or written).
+   */
+  changed: string[];
+}
+
+/**
+ * The answer of `POST /doctor/fix`: the outcome of each fix, then the checks
+ * run again.
+ */
+export interface IDoctorFixReport extends IDoctorReport {
+  results: IDoctorFixResult[];
+}

@@ -1,3 +1,4 @@
 import './base.css';
 import './create.css';
 import './detail.css';
+import './doctor.css';

@@ -16,6 +16,7 @@ import * as React from 'react';
 import { EnvModAPIError } from '../api';
 import { environmentsIcon } from '../icons';
 import { SiteModel } from '../model';
+import { DoctorView } from './DoctorView';
 import {
   ENGINE_NAMES,
   IEngineInfo,
@@ -78,7 +79,64 @@ export class EnvironmentsPanel extends SidePanel {
       showConfiguration: options.showConfiguration ?? true
     });
     this.addWidget(this._view);
+    this._doctor = options.doctor ?? null;
+    if (this._doctor) {
+      // Collapsed until asked for: its checks run when it is first expanded.
+      this.addWidget(this._doctor);
+      this._accordion.collapse(this.widgets.indexOf(this._doctor));
+      this._accordion.expansionToggled.connect(this._onExpansionToggled, this);
+    }
     this._sized = !options.environments;
+  }
+
+  /**
+   * The setup checks section, if the panel has one.
+   */
+  get doctor(): DoctorView | null {
+    return this._doctor;
+  }
+
+  /**
+   * Expand the setup checks section; run the checks again when they ran
+   * before (expanding runs them the first time).
+   */
+  showDoctor(): void {
+    const doctor = this._doctor;
+    if (!doctor) {
+      return;
+    }
+    const started = doctor.started;
+    this._accordion.expand(this.widgets.indexOf(doctor));
+    if (started) {
+      void doctor.run();
+    }
+  }
+
+  private get _accordion(): AccordionPanel {
+    return this.content as AccordionPanel;
+  }
+
+  /**
+   * The first time the setup checks are expanded, give them as much room as
+   * the environments (the accordion alone would leave them a sliver); later
+   * the user's own split stays.
+   */
+  private _onExpansionToggled(sender: AccordionPanel, index: number): void {
+    const doctor = this._doctor;
+    if (
+      this._doctorSized ||
+      !doctor ||
+      sender.widgets[index] !== doctor ||
+      doctor.isHidden
+    ) {
+      return;
+    }
+    this._doctorSized = true;
+    sender.setRelativeSizes(
+      sender.widgets.map((widget, i) =>
+        widget === doctor ? 2 : i === 0 ? 2 : 1
+      )
+    );
   }
 
   protected onAfterShow(msg: Message): void {
@@ -87,7 +145,7 @@ export class EnvironmentsPanel extends SidePanel {
       // The environments get most of the height, the site section the rest
       // (once: later the user's own split stays).
       this._sized = true;
-      (this.content as AccordionPanel).setRelativeSizes([3, 1]);
+      this._accordion.setRelativeSizes(this._doctor ? [3, 1, 1] : [3, 1]);
     }
   }
 
@@ -115,6 +173,8 @@ export class EnvironmentsPanel extends SidePanel {
     this._view.showConfiguration = value;
   }
 
+  private _doctor: DoctorView | null;
+  private _doctorSized = false;
   private _model: SiteModel;
   private _sized: boolean;
   private _view: SiteInfoView;
@@ -138,6 +198,10 @@ export namespace EnvironmentsPanel {
      * Whether to show the "Configuration" section; defaults to true.
      */
     showConfiguration?: boolean;
+    /**
+     * The setup checks section, shown (collapsed) below the site information.
+     */
+    doctor?: DoctorView;
   }
 }
 
