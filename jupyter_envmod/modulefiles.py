@@ -24,13 +24,13 @@ import getpass
 import json
 import os
 import platform
-import secrets
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .atomic_write import write_atomically
 from .config import EnvMod, expand_path
 from .errors import InvalidInput
 from .templating import FileNames, Target, TemplateError, Templates, context, safe_file_name, to_csh
@@ -172,24 +172,8 @@ def write_module_files(
             )
         rendered[fmt] = text
     for fmt, path in paths.items():
-        _write_atomically(path, rendered[fmt])
+        write_atomically(path, rendered[fmt])  # 0o666 and the umask decide the mode, as for any user file
     return paths
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    # 0o666 and the umask decide the mode, as for any file the user creates
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with open(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 # -- listing and removing ---------------------------------------------------------------------

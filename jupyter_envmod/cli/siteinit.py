@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import siteinit as core
-from ..errors import ConfigError, EnvModError, InvalidInput, NotFound, NotPermitted
+from ..errors import InvalidInput
 from ..siteinit import NONE_WORD, QUESTIONS, Question, SiteDefaults
 
 #: commands before which the first-run question is never asked
@@ -251,24 +251,12 @@ def first_run_question(command: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``site-init`` on its own (the same flags and exit status as ``jupyter envmod
-    site-init``): 0 written, 1 not written or the written configuration failed to load,
-    2 rejected input."""
-    parser = argparse.ArgumentParser(prog="jupyter envmod")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    add_parser(sub)
-    args = parser.parse_args(["site-init", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return int(args.func(args))
-    except (InvalidInput, NotFound, NotPermitted, ConfigError) as err:
-        print(f"jupyter envmod: {err.message}", file=sys.stderr)
-        return 2
-    except EnvModError as err:
-        print(f"jupyter envmod: {err.message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\njupyter envmod: interrupted; nothing was written.", file=sys.stderr)
-        return 130
+    """``site-init`` on its own: ``jupyter envmod site-init`` with these arguments, the
+    same flags, messages and exit status: 0 written, 1 not written or the written
+    configuration failed to load, 2 rejected input."""
+    from . import main as envmod_main
+
+    return envmod_main(["site-init", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover
