@@ -82,17 +82,16 @@ def _templates_without_nousersite(doctor: Doctor) -> list[str]:
 
 
 def _env_packages(doctor: Doctor, env: Environment) -> dict[str, str]:
-    """Normalised name -> version of the Python packages in an environment (read
-    from its dist-info directories and conda-meta records, no subprocess)."""
+    """Normalised name -> version of the Python distributions in an environment,
+    read from the dist-info directories of its site-packages (no subprocess). Conda's
+    Python packages install dist-info too, under the name Python imports them by
+    (conda's own package names can differ, e.g. pytorch / torch), so the much larger
+    conda-meta records need not be read."""
     from packaging.utils import canonicalize_name
 
-    from ..engines.condameta import conda_packages
     from ..engines.pip import UvPip
 
     found: dict[str, str] = {}
-    if env.kind == "conda":
-        for pkg in conda_packages(env.prefix):
-            found.setdefault(canonicalize_name(pkg.name), pkg.version)
     for pkg in UvPip(doctor.envmod).installed(env.prefix, include_conda=True):
         found[canonicalize_name(pkg.name)] = pkg.version
     return found

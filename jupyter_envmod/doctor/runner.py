@@ -48,6 +48,7 @@ class Doctor:
         home = self.environ.get("HOME")
         self.home = Path(home) if home else Path.home()
         self._module_system = module_system
+        self._environments: list[Environment] | None = None
 
     @property
     def module_system(self) -> ModuleSystemInfo:
@@ -58,15 +59,20 @@ class Doctor:
         return self._module_system
 
     def environments(self) -> list[Environment]:
-        """The environments in the configured directories, as listed now."""
-        from ..discovery import list_environments
+        """The environments in the configured directories, listed once per run of the
+        checks (several checks read them; a fix may change them, so each fix's check
+        lists again)."""
+        if self._environments is None:
+            from ..discovery import list_environments
 
-        return list_environments(self.envmod)
+            self._environments = list_environments(self.envmod)
+        return self._environments
 
     # -- public ------------------------------------------------------------------------------
     def run(self, ids: Sequence[str] | None = None) -> list[Check]:
         """The checks ``ids`` (all when None or empty), in :data:`CHECK_IDS` order."""
         wanted = set(self._known(ids)) if ids else set(CHECK_IDS)
+        self._environments = None
         return [self._run_one(cid)[0] for cid in CHECK_IDS if cid in wanted]
 
     def fix(self, ids: Sequence[str]) -> list[FixResult]:
@@ -79,6 +85,7 @@ class Doctor:
             )
         results: list[FixResult] = []
         for cid in dict.fromkeys(self._known(ids)):
+            self._environments = None
             check, fixer = self._run_one(cid)
             if fixer is None or check.fix is None:
                 message = "nothing to fix" if check.status == OK else f"no automatic fix: {check.explanation}"
