@@ -25,7 +25,6 @@ NO_FIRST_RUN = frozenset({"site-init", "site", "doctor"})
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Add ``site-init`` to the subcommands of ``jupyter envmod``."""
-    default_dir = os.path.join(sys.prefix, "etc", "jupyter")
     p = sub.add_parser(
         "site-init",
         help="write the site configuration (asks on a terminal) and sample .condarc, pip.conf, uv.toml",
@@ -42,7 +41,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     p.add_argument(
         "--config-dir",
         metavar="DIR",
-        help=f"Jupyter config directory that receives the site file (default: {default_dir})",
+        help=(
+            "Jupyter config directory that receives the site file (default: etc/jupyter of the Python "
+            "environment jupyter_envmod is installed in, sys.prefix; jupyter --paths lists it)"
+        ),
     )
     p.add_argument("--force", action="store_true", help="replace files that exist")
     samples = p.add_mutually_exclusive_group()
