@@ -4,32 +4,16 @@ request names its check, and gone afterwards."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from jupyter_envmod.doctor import CHECK_IDS
 from tests.handlers.api import SPEC, Api, api_config, check_schema
+from tests.kernelspecs import orphan_kernelspec
 
 
 @pytest.fixture
 def envmod_config(tmp_path):
     return api_config(tmp_path, kernel_dir=str(tmp_path / "kernels"))
-
-
-def orphan_kernelspec(kernel_dir: Path, name: str, env_path: Path) -> Path:
-    """A kernelspec as this project writes it, for an environment that is gone."""
-    spec_dir = kernel_dir / name
-    spec_dir.mkdir(parents=True)
-    spec = {
-        "argv": [str(env_path / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"Python 3.11 ({name})",
-        "language": "python",
-        "metadata": {"envmod": {"path": str(env_path), "engine": "venv", "name": name}},
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    return spec_dir
 
 
 def check_of(report: dict, check_id: str) -> dict:
@@ -49,7 +33,7 @@ async def test_doctor_reports_every_check(jp_fetch):
 
 async def test_orphan_kernel_found_and_fixed_when_named(jp_fetch, tmp_path):
     api = Api(jp_fetch)
-    spec_dir = orphan_kernelspec(tmp_path / "kernels", "envmod-gone", tmp_path / "envs" / "gone")
+    spec_dir = orphan_kernelspec(tmp_path / "kernels", tmp_path / "envs" / "gone")
 
     found = check_of((await api.get("doctor")).body, "orphan-kernels")
     assert found["status"] != "ok"
@@ -86,7 +70,7 @@ async def test_nothing_to_fix_is_reported_not_an_error(jp_fetch):
     [{}, {"checks": []}, {"checks": ["no-such-check"]}, {"checks": "orphan-kernels"}, {"checks": ["caches"], "x": 1}],
 )
 async def test_bad_fix_requests_are_400_and_change_nothing(jp_fetch, tmp_path, body):
-    spec_dir = orphan_kernelspec(tmp_path / "kernels", "envmod-gone", tmp_path / "envs" / "gone")
+    spec_dir = orphan_kernelspec(tmp_path / "kernels", tmp_path / "envs" / "gone")
     answer = await Api(jp_fetch).post("doctor", "fix", body=body)
     assert answer.code == 400, answer.body
     assert answer.body["details"]["field"] in ("checks", "checks[0]", "body", "x"), answer.body

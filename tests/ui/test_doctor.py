@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Page, Request, expect
 
+from tests.kernelspecs import orphan_kernelspec
+
 from .conftest import RESULTS, LabServer, open_page, show_panel, widen_side_panel
 
 pytestmark = pytest.mark.ui
@@ -28,36 +30,6 @@ CHECKS_TIMEOUT = 60_000
 def api(lab: LabServer, path: str) -> Any:
     with urllib.request.urlopen(f"{lab.url}{path}?token={lab.token}") as response:
         return json.load(response)
-
-
-def write_orphan_kernel(kernel_dir: Path, env_path: Path) -> Path:
-    """A kernelspec as kernels.write_kernel lays it out (kernel.json with
-    metadata.envmod naming the environment, launcher.json), for an environment
-    that is not there."""
-    spec_dir = kernel_dir / "envmod-vanished"
-    spec_dir.mkdir(parents=True)
-    kernel = {
-        "argv": [str(env_path / "bin" / "python"), str(spec_dir / "launcher.py"), "-f", "{connection_file}"],
-        "display_name": "Python (vanished)",
-        "language": "python",
-        "interrupt_mode": "signal",
-        "env": {},
-        "metadata": {
-            "debugger": True,
-            "envmod": {
-                "version": 1,
-                "name": "vanished",
-                "path": str(env_path),
-                "engine": "venv",
-                "created": "2024-05-01T10:00:00+00:00",
-                "python_version": "3.11.2",
-                "modules": [],
-            },
-        },
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(kernel, indent=2))
-    (spec_dir / "launcher.json").write_text(json.dumps({"version": 1, "modules": []}))
-    return spec_dir
 
 
 async def open_lab(page: Page, lab: LabServer) -> None:
@@ -77,7 +49,7 @@ async def test_doctor_finds_and_fixes_an_orphan_kernel(lab_server: LabServer) ->
     kernel_dir = Path(site["config"]["kernel_dir"])
     env_path = Path(site["config"]["env_dirs"][0]) / "vanished"
     assert not env_path.exists()
-    spec_dir = write_orphan_kernel(kernel_dir, env_path)
+    spec_dir = orphan_kernelspec(kernel_dir, env_path)
 
     doctor_requests: list[Request] = []
     async with open_page() as page:

@@ -16,7 +16,8 @@ import {
   fakeFetch,
   jsonResponse,
   makeSettings,
-  makeSiteInfo
+  makeSiteInfo,
+  waitFor
 } from './fixtures';
 
 const trans = nullTranslator.load(TRANSLATION_DOMAIN);
@@ -124,22 +125,6 @@ function makeOptions(
     searchDelay: 10,
     ...overrides
   };
-}
-
-/**
- * Wait until `predicate` holds.
- */
-async function waitFor(
-  predicate: () => boolean,
-  what = 'the condition'
-): Promise<void> {
-  const deadline = Date.now() + 3000;
-  while (!predicate()) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}.`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 5));
-  }
 }
 
 /**

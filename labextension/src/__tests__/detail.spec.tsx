@@ -19,7 +19,14 @@ import {
 } from '../tokens';
 import { confirmDelete } from '../widgets/dialogs';
 import { EnvironmentDetail } from '../widgets/EnvironmentDetail';
-import { BASE_URL, jsonResponse, makeSettings } from './fixtures';
+import {
+  BASE_URL,
+  dialogButton,
+  jsonResponse,
+  makeSettings,
+  openDialog,
+  waitFor
+} from './fixtures';
 
 const trans = nullTranslator.load(TRANSLATION_DOMAIN);
 
@@ -425,27 +432,6 @@ class FakeServer {
 }
 
 /**
- * Wait until `probe` answers something truthy.
- */
-async function waitFor<T>(
-  probe: () => T | null | undefined | false,
-  what: string,
-  timeout = 4000
-): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = probe();
-    if (value) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}.`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}
-
-/**
  * The accessible name of an element, as far as these tests need it.
  */
 function accessibleName(element: Element): string {
@@ -527,34 +513,6 @@ function typeInto(input: HTMLInputElement, value: string): void {
   )!.set!;
   setter.call(input, value);
   input.dispatchEvent(new Event('input', { bubbles: true }));
-}
-
-/**
- * The open dialog.
- */
-function openDialog(): Promise<HTMLElement> {
-  return waitFor(
-    () =>
-      document.querySelector<HTMLElement>('.jp-Dialog .jp-Dialog-body > *') &&
-      document.querySelector<HTMLElement>('.jp-Dialog'),
-    'a dialog'
-  );
-}
-
-/**
- * A button of the open dialog, by its label.
- */
-function dialogButton(dialog: HTMLElement, label: string): HTMLButtonElement {
-  const found = Array.from(
-    dialog.querySelectorAll<HTMLButtonElement>('.jp-Dialog-footer button')
-  ).filter(
-    b =>
-      b.querySelector('.jp-Dialog-buttonLabel')?.textContent?.trim() === label
-  );
-  if (found.length !== 1) {
-    throw new Error(`${found.length} dialog buttons "${label}"`);
-  }
-  return found[0];
 }
 
 /**

@@ -12,7 +12,15 @@ import {
 } from '../tokens';
 import { countsText, DoctorView } from '../widgets/DoctorView';
 import { EnvironmentsPanel } from '../widgets/EnvironmentsPanel';
-import { BASE_URL, jsonResponse, makeSettings, makeSiteInfo } from './fixtures';
+import {
+  BASE_URL,
+  dialogButton,
+  jsonResponse,
+  makeSettings,
+  makeSiteInfo,
+  openDialog,
+  waitFor
+} from './fixtures';
 
 const trans = nullTranslator.load(TRANSLATION_DOMAIN);
 
@@ -188,24 +196,6 @@ class FakeDoctorServer {
   }
 }
 
-async function waitFor<T>(
-  probe: () => T | null | undefined | false,
-  what: string,
-  timeout = 4000
-): Promise<T> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = probe();
-    if (value) {
-      return value;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}.`);
-    }
-    await new Promise(resolve => setTimeout(resolve, 10));
-  }
-}
-
 /**
  * The one button below `root` whose accessible name (aria-label, else its
  * text) is `name`.
@@ -230,28 +220,6 @@ function row(root: ParentNode, id: string): HTMLElement {
     throw new Error(`No row ${id}`);
   }
   return found;
-}
-
-function openDialog(): Promise<HTMLElement> {
-  return waitFor(
-    () =>
-      document.querySelector('.jp-Dialog .jp-Dialog-body > *') &&
-      document.querySelector<HTMLElement>('.jp-Dialog'),
-    'a dialog'
-  );
-}
-
-function dialogButton(dialog: HTMLElement, label: string): HTMLButtonElement {
-  const found = Array.from(
-    dialog.querySelectorAll<HTMLButtonElement>('.jp-Dialog-footer button')
-  ).filter(
-    b =>
-      b.querySelector('.jp-Dialog-buttonLabel')?.textContent?.trim() === label
-  );
-  if (found.length !== 1) {
-    throw new Error(`${found.length} dialog buttons "${label}"`);
-  }
-  return found[0];
 }
 
 function dialogClosed(): Promise<boolean> {

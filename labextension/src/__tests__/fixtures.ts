@@ -103,3 +103,55 @@ export function makeSettings(
     fetch: fetch as unknown as typeof window.fetch
   });
 }
+
+/**
+ * Wait until `probe` answers something truthy, and return it.
+ */
+export async function waitFor<T>(
+  probe: () => T | null | undefined | false,
+  what = 'the condition',
+  timeout = 4000
+): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = probe();
+    if (value) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}.`);
+    }
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * The open JupyterLab dialog, once its body is rendered.
+ */
+export function openDialog(): Promise<HTMLElement> {
+  return waitFor(
+    () =>
+      document.querySelector('.jp-Dialog .jp-Dialog-body > *') &&
+      document.querySelector<HTMLElement>('.jp-Dialog'),
+    'a dialog'
+  );
+}
+
+/**
+ * The one button of the open dialog with this label.
+ */
+export function dialogButton(
+  dialog: HTMLElement,
+  label: string
+): HTMLButtonElement {
+  const found = Array.from(
+    dialog.querySelectorAll<HTMLButtonElement>('.jp-Dialog-footer button')
+  ).filter(
+    b =>
+      b.querySelector('.jp-Dialog-buttonLabel')?.textContent?.trim() === label
+  );
+  if (found.length !== 1) {
+    throw new Error(`${found.length} dialog buttons "${label}"`);
+  }
+  return found[0];
+}
